@@ -1,0 +1,25 @@
+/**
+ * The order-saga statecharts, every version that may still have sagas running on it.
+ * A saga is stored with its machine version and always resumes on that version.
+ */
+import { orderSagaV1, ORDER_SAGA_V1 } from './order-saga/v1.ts';
+
+export * from './order-saga/types.ts';
+export * from './order-saga/steps.ts';
+export * from './order-saga/status.ts';
+export { orderSagaV1, ORDER_SAGA_V1 };
+
+export const CURRENT_MACHINE_VERSION = ORDER_SAGA_V1;
+
+export const MACHINES = {
+  [ORDER_SAGA_V1]: orderSagaV1,
+} as const;
+
+export type MachineVersion = keyof typeof MACHINES;
+export type OrderSagaMachine = (typeof MACHINES)[MachineVersion];
+
+export function machineFor(version: string): OrderSagaMachine {
+  const machine = (MACHINES as Record<string, OrderSagaMachine>)[version];
+  if (!machine) throw new Error(`unknown machine version "${version}" (known: ${Object.keys(MACHINES).join(', ')})`);
+  return machine;
+}

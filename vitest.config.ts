@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 60_000,
+    // Integration suites each start their own nats-server and services; two cores do not
+    // gain from running them side by side and the fault tests time out more readily.
+    fileParallelism: false,
+  },
+});
