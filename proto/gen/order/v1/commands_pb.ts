@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file order/v1/commands.proto.
  */
 export const file_order_v1_commands: GenFile = /*@__PURE__*/
-  fileDesc("ChdvcmRlci92MS9jb21tYW5kcy5wcm90bxIIb3JkZXIudjEitwEKC0NvbW1hbmRNZXRhEhAKCG9yZGVyX2lkGAEgASgJEhIKCmNvbW1hbmRfaWQYAiABKAkSHAoEc3RlcBgDIAEoDjIOLm9yZGVyLnYxLlN0ZXASDwoHYXR0ZW1wdBgEIAEoDRISCgplZmZlY3Rfa2V5GAUgASgJEiUKBXRyYWNlGAYgASgLMhYub3JkZXIudjEuVHJhY2VDb250ZXh0EhgKDGlzc3VlZF9hdF9tcxgHIAEoA0ICMAAiNQoQUmVzZXJ2ZUludmVudG9yeRIhCgVpdGVtcxgBIAMoCzISLm9yZGVyLnYxLkxpbmVJdGVtIjUKEFJlbGVhc2VJbnZlbnRvcnkSIQoFaXRlbXMYASADKAsyEi5vcmRlci52MS5MaW5lSXRlbSJQCg1DaGFyZ2VQYXltZW50EhMKC2N1c3RvbWVyX2lkGAEgASgJEhgKDGFtb3VudF9jZW50cxgCIAEoA0ICMAASEAoIY3VycmVuY3kYAyABKAkiOwoNUmVmdW5kUGF5bWVudBIYCgxhbW91bnRfY2VudHMYASABKANCAjAAEhAKCGN1cnJlbmN5GAIgASgJIkgKDkNyZWF0ZVNoaXBtZW50EhMKC2N1c3RvbWVyX2lkGAEgASgJEiEKBWl0ZW1zGAIgAygLMhIub3JkZXIudjEuTGluZUl0ZW0ixQIKB0NvbW1hbmQSIwoEbWV0YRgBIAEoCzIVLm9yZGVyLnYxLkNvbW1hbmRNZXRhEjcKEXJlc2VydmVfaW52ZW50b3J5GAogASgLMhoub3JkZXIudjEuUmVzZXJ2ZUludmVudG9yeUgAEjcKEXJlbGVhc2VfaW52ZW50b3J5GAsgASgLMhoub3JkZXIudjEuUmVsZWFzZUludmVudG9yeUgAEjEKDmNoYXJnZV9wYXltZW50GAwgASgLMhcub3JkZXIudjEuQ2hhcmdlUGF5bWVudEgAEjEKDnJlZnVuZF9wYXltZW50GA0gASgLMhcub3JkZXIudjEuUmVmdW5kUGF5bWVudEgAEjMKD2NyZWF0ZV9zaGlwbWVudBgOIAEoCzIYLm9yZGVyLnYxLkNyZWF0ZVNoaXBtZW50SABCCAoGYWN0aW9uKqABCgRTdGVwEhQKEFNURVBfVU5TUEVDSUZJRUQQABIaChZTVEVQX1JFU0VSVkVfSU5WRU5UT1JZEAESFwoTU1RFUF9DSEFSR0VfUEFZTUVOVBACEhgKFFNURVBfQ1JFQVRFX1NISVBNRU5UEAMSFwoTU1RFUF9SRUZVTkRfUEFZTUVOVBAEEhoKFlNURVBfUkVMRUFTRV9JTlZFTlRPUlkQBWIGcHJvdG8z", [file_order_v1_order]);
+  fileDesc("ChdvcmRlci92MS9jb21tYW5kcy5wcm90bxIIb3JkZXIudjEitwEKC0NvbW1hbmRNZXRhEhAKCG9yZGVyX2lkGAEgASgJEhIKCmNvbW1hbmRfaWQYAiABKAkSHAoEc3RlcBgDIAEoDjIOLm9yZGVyLnYxLlN0ZXASDwoHYXR0ZW1wdBgEIAEoDRISCgplZmZlY3Rfa2V5GAUgASgJEiUKBXRyYWNlGAYgASgLMhYub3JkZXIudjEuVHJhY2VDb250ZXh0EhgKDGlzc3VlZF9hdF9tcxgHIAEoA0ICMAAiNQoQUmVzZXJ2ZUludmVudG9yeRIhCgVpdGVtcxgBIAMoCzISLm9yZGVyLnYxLkxpbmVJdGVtIjUKEFJlbGVhc2VJbnZlbnRvcnkSIQoFaXRlbXMYASADKAsyEi5vcmRlci52MS5MaW5lSXRlbSJQCg1DaGFyZ2VQYXltZW50EhMKC2N1c3RvbWVyX2lkGAEgASgJEhgKDGFtb3VudF9jZW50cxgCIAEoA0ICMAASEAoIY3VycmVuY3kYAyABKAkiOwoNUmVmdW5kUGF5bWVudBIYCgxhbW91bnRfY2VudHMYASABKANCAjAAEhAKCGN1cnJlbmN5GAIgASgJIkgKDkNyZWF0ZVNoaXBtZW50EhMKC2N1c3RvbWVyX2lkGAEgASgJEiEKBWl0ZW1zGAIgAygLMhIub3JkZXIudjEuTGluZUl0ZW0iIAoOQ2FuY2VsU2hpcG1lbnQSDgoGcmVhc29uGAEgASgJIvoCCgdDb21tYW5kEiMKBG1ldGEYASABKAsyFS5vcmRlci52MS5Db21tYW5kTWV0YRI3ChFyZXNlcnZlX2ludmVudG9yeRgKIAEoCzIaLm9yZGVyLnYxLlJlc2VydmVJbnZlbnRvcnlIABI3ChFyZWxlYXNlX2ludmVudG9yeRgLIAEoCzIaLm9yZGVyLnYxLlJlbGVhc2VJbnZlbnRvcnlIABIxCg5jaGFyZ2VfcGF5bWVudBgMIAEoCzIXLm9yZGVyLnYxLkNoYXJnZVBheW1lbnRIABIxCg5yZWZ1bmRfcGF5bWVudBgNIAEoCzIXLm9yZGVyLnYxLlJlZnVuZFBheW1lbnRIABIzCg9jcmVhdGVfc2hpcG1lbnQYDiABKAsyGC5vcmRlci52MS5DcmVhdGVTaGlwbWVudEgAEjMKD2NhbmNlbF9zaGlwbWVudBgPIAEoCzIYLm9yZGVyLnYxLkNhbmNlbFNoaXBtZW50SABCCAoGYWN0aW9uKroBCgRTdGVwEhQKEFNURVBfVU5TUEVDSUZJRUQQABIaChZTVEVQX1JFU0VSVkVfSU5WRU5UT1JZEAESFwoTU1RFUF9DSEFSR0VfUEFZTUVOVBACEhgKFFNURVBfQ1JFQVRFX1NISVBNRU5UEAMSFwoTU1RFUF9SRUZVTkRfUEFZTUVOVBAEEhoKFlNURVBfUkVMRUFTRV9JTlZFTlRPUlkQBRIYChRTVEVQX0NBTkNFTF9TSElQTUVOVBAGYgZwcm90bzM", [file_order_v1_order]);
 
 /**
  * Carried by every command and echoed by its reply.
@@ -69,6 +69,9 @@ export const CommandMetaSchema: GenMessage<CommandMeta> = /*@__PURE__*/
   messageDesc(file_order_v1_commands, 0);
 
 /**
+ * Each effect is applied once per effect_key; a compensation first seen before its forward
+ * step tombstones that step, so a late forward command can no longer take effect.
+ *
  * @generated from message order.v1.ReserveInventory
  */
 export type ReserveInventory = Message<"order.v1.ReserveInventory"> & {
@@ -175,7 +178,25 @@ export const CreateShipmentSchema: GenMessage<CreateShipment> = /*@__PURE__*/
 
 /**
  * Published by the orchestrator on saga.cmd.<service>.
+ * Undo a shipment (or make sure a late create never takes effect).
  *
+ * @generated from message order.v1.CancelShipment
+ */
+export type CancelShipment = Message<"order.v1.CancelShipment"> & {
+  /**
+   * @generated from field: string reason = 1;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message order.v1.CancelShipment.
+ * Use `create(CancelShipmentSchema)` to create a new message.
+ */
+export const CancelShipmentSchema: GenMessage<CancelShipment> = /*@__PURE__*/
+  messageDesc(file_order_v1_commands, 6);
+
+/**
  * @generated from message order.v1.Command
  */
 export type Command = Message<"order.v1.Command"> & {
@@ -217,6 +238,12 @@ export type Command = Message<"order.v1.Command"> & {
      */
     value: CreateShipment;
     case: "createShipment";
+  } | {
+    /**
+     * @generated from field: order.v1.CancelShipment cancel_shipment = 15;
+     */
+    value: CancelShipment;
+    case: "cancelShipment";
   } | { case: undefined; value?: undefined };
 };
 
@@ -225,7 +252,7 @@ export type Command = Message<"order.v1.Command"> & {
  * Use `create(CommandSchema)` to create a new message.
  */
 export const CommandSchema: GenMessage<Command> = /*@__PURE__*/
-  messageDesc(file_order_v1_commands, 6);
+  messageDesc(file_order_v1_commands, 7);
 
 /**
  * The saga steps; each is one command to one worker service.
@@ -262,6 +289,11 @@ export enum Step {
    * @generated from enum value: STEP_RELEASE_INVENTORY = 5;
    */
   RELEASE_INVENTORY = 5,
+
+  /**
+   * @generated from enum value: STEP_CANCEL_SHIPMENT = 6;
+   */
+  CANCEL_SHIPMENT = 6,
 }
 
 /**

@@ -1,0 +1,105 @@
+/**
+ * The one place configuration is read: environment variables with defaults, validated at
+ * start-up. A bad value stops the process with a message naming the variable.
+ */
+import { hostname } from 'node:os';
+
+export interface Config {
+  /** NATS server URL(s), comma-separated. */
+  natsUrl: string;
+  /** Replicas for streams and buckets: 1 for a single server, 3 for a 3-node cluster. */
+  natsReplicas: number;
+  host: string;
+  port: number;
+  /** Concurrent command handlers per worker process. */
+  workerPoolSize: number;
+  /** How many deliveries a worker tries on transient faults before it gives up and dead-letters. */
+  workerMaxDeliveries: number;
+  /** Base delay of the worker's exponential backoff (with full jitter). */
+  workerBackoffMs: number;
+  /** How long a step may wait for its reply before the saga retries it. */
+  stepTimeoutMs: number;
+  /** Attempts per step before the saga parks in `stuck`. */
+  stepMaxAttempts: number;
+  /** Simulated transient fault rate of every worker call, 0..1. */
+  faultRate: number;
+  /** Simulated latency added to every worker call. */
+  workerLatencyMs: number;
+  /** How long shipping hangs for a SLOW- SKU (past the step timeout by default). */
+  slowShippingMs: number;
+  /** Concurrent saga events the orchestrator handles (different sagas; one saga stays ordered). */
+  orchestratorConcurrency: number;
+  otelEndpoint: string | undefined;
+  traceUrlTemplate: string;
+  opsToken: string | undefined;
+  logLevel: string;
+  logPretty: boolean;
+  /** Where `npm start` keeps its embedded nats-server's data. */
+  dataDir: string;
+  /** Names this process in replies, logs and the UI. */
+  instanceId: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+class ConfigError extends Error {}
+
+function readNumber(env: Env, name: string, fallback: number, check: (n: number) => boolean, rule: string): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || !check(value)) throw new ConfigError(`${name}=${JSON.stringify(raw)} is invalid: ${rule}`);
+  return value;
+}
+
+const positiveInt = (n: number) => Number.isInteger(n) && n > 0;
+const nonNegativeInt = (n: number) => Number.isInteger(n) && n >= 0;
+
+export function loadConfig(env: Env = process.env): Config {
+  const stepTimeoutMs = readNumber(env, 'STEP_TIMEOUT_MS', 10_000, positiveInt, 'a positive integer of milliseconds');
+  const natsReplicas = readNumber(env, 'NATS_REPLICAS', 1, (n) => [1, 3, 5].includes(n), 'one of 1, 3, 5');
+  const traceUrlTemplate = env.TRACE_URL_TEMPLATE || 'http://localhost:16686/trace/{traceId}';
+  if (!traceUrlTemplate.includes('{traceId}')) {
+    throw new ConfigError(`TRACE_URL_TEMPLATE must contain {traceId}, got ${JSON.stringify(traceUrlTemplate)}`);
+  }
+  const logPretty = (env.LOG_FORMAT ?? 'json') === 'pretty';
+  if (!['json', 'pretty'].includes(env.LOG_FORMAT ?? 'json')) throw new ConfigError(`LOG_FORMAT must be json or pretty`);
+  return {
+    natsUrl: env.NATS_URL || 'nats://127.0.0.1:4222',
+    natsReplicas,
+    host: env.HOST || '0.0.0.0',
+    port: readNumber(env, 'PORT', 3000, (n) => nonNegativeInt(n) && n < 65536, 'a TCP port (0 picks a free one)'),
+    workerPoolSize: readNumber(env, 'WORKER_POOL_SIZE', 10, positiveInt, 'a positive integer'),
+    workerMaxDeliveries: readNumber(env, 'WORKER_MAX_DELIVERIES', 5, positiveInt, 'a positive integer'),
+    workerBackoffMs: readNumber(env, 'WORKER_BACKOFF_MS', 100, nonNegativeInt, 'a non-negative integer of milliseconds'),
+    stepTimeoutMs,
+    stepMaxAttempts: readNumber(env, 'STEP_MAX_ATTEMPTS', 3, positiveInt, 'a positive integer'),
+    faultRate: readNumber(env, 'FAULT_RATE', 0, (n) => n >= 0 && n <= 1, 'a number from 0 to 1'),
+    workerLatencyMs: readNumber(env, 'WORKER_LATENCY_MS', 0, nonNegativeInt, 'a non-negative integer of milliseconds'),
+    slowShippingMs: readNumber(env, 'SLOW_SHIPPING_MS', stepTimeoutMs * 2, nonNegativeInt, 'a non-negative integer of milliseconds'),
+    orchestratorConcurrency: readNumber(env, 'ORCHESTRATOR_CONCURRENCY', 64, positiveInt, 'a positive integer'),
+    otelEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
+    traceUrlTemplate,
+    opsToken: env.OPS_TOKEN || undefined,
+    logLevel: env.LOG_LEVEL || 'info',
+    logPretty,
+    dataDir: env.DATA_DIR || '.data',
+    instanceId: env.INSTANCE_ID || `${hostname()}-${process.pid}`,
+  };
+}
+
+/** Load the configuration or exit with a readable message: the start-up gate of every service. */
+export function loadConfigOrExit(env: Env = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`configuration error: ${error.message}`);
+    process.exit(2);
+  }
+}
+
+/** The configuration as it may be logged: secrets masked. */
+export function describeConfig(config: Config): Record<string, unknown> {
+  return { ...config, opsToken: config.opsToken ? '***' : undefined };
+}

@@ -1,0 +1,68 @@
+/**
+ * One way to consume a durable pull consumer, shared by the orchestrator and the workers:
+ * a bounded number of messages in flight, and messages with the same key (one saga) handled
+ * strictly one after another while different keys run concurrently.
+ * The handler settles each message itself (ack, nak with delay, term); if it throws, the
+ * message is nak'ed with a delay and redelivered, so an outage never loses it.
+ */
+import type { Consumer, JsMsg } from '@nats-io/jetstream';
+
+export interface ConsumeOptions {
+  consumer: Consumer;
+  concurrency: number;
+  /** Messages with the same key are handled in delivery order, one at a time. */
+  keyOf?: (msg: JsMsg) => string | undefined;
+  handle: (msg: JsMsg) => Promise<void>;
+  onError: (error: unknown, msg: JsMsg) => void;
+  /** Delay before a message whose handler threw is delivered again. */
+  retryDelayMs?: number;
+}
+
+export interface Consumption {
+  /** Stop pulling, then wait for the messages in flight to settle. */
+  stop(): Promise<void>;
+  readonly inFlight: number;
+}
+
+export async function startConsuming(options: ConsumeOptions): Promise<Consumption> {
+  const { consumer, concurrency, keyOf, handle, onError } = options;
+  const retryDelayMs = options.retryDelayMs ?? 500;
+  const messages = await consumer.consume({ max_messages: Math.max(concurrency, 16) });
+  const inFlight = new Set<Promise<void>>();
+  const lastOfKey = new Map<string, Promise<void>>();
+
+  const run = async (msg: JsMsg) => {
+    try {
+      await handle(msg);
+    } catch (error) {
+      onError(error, msg);
+      msg.nak(retryDelayMs);
+    }
+  };
+
+  const loop = (async () => {
+    for await (const msg of messages) {
+      while (inFlight.size >= concurrency) await Promise.race(inFlight);
+      const key = keyOf?.(msg);
+      const before = key ? lastOfKey.get(key) : undefined;
+      const task = before ? before.then(() => run(msg)) : run(msg);
+      inFlight.add(task);
+      if (key) lastOfKey.set(key, task);
+      void task.finally(() => {
+        inFlight.delete(task);
+        if (key && lastOfKey.get(key) === task) lastOfKey.delete(key);
+      });
+    }
+  })();
+
+  return {
+    get inFlight() {
+      return inFlight.size;
+    },
+    async stop() {
+      await messages.close();
+      await loop.catch(() => undefined);
+      await Promise.allSettled([...inFlight]);
+    },
+  };
+}

@@ -1,0 +1,26 @@
+import { headers as natsHeaders } from '@nats-io/transport-node';
+import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import { HEADERS, SUBJECTS } from './topology.ts';
+
+/**
+ * Park a message no handler can act on in the dead-letter stream, with the reason and where
+ * it came from, then terminate it so it never blocks its queue again. The original payload
+ * and headers are kept byte for byte so an operator can redrive it.
+ */
+export async function deadLetter(js: JetStreamClient, msg: JsMsg, service: string, reason: string): Promise<void> {
+  const h = natsHeaders();
+  for (const [key, values] of msg.headers ?? []) {
+    if (key === 'Nats-Msg-Id') continue;
+    for (const value of values) h.append(key, value);
+  }
+  h.set(HEADERS.dlqReason, reason.slice(0, 1000));
+  h.set(HEADERS.dlqSubject, msg.subject);
+  h.set(HEADERS.dlqStream, msg.info.stream);
+  h.set(HEADERS.dlqSequence, String(msg.seq));
+  h.set(HEADERS.dlqService, service);
+  await js.publish(SUBJECTS.deadLetter(service), msg.data, {
+    headers: h,
+    msgID: `dlq:${msg.info.stream}:${msg.seq}`,
+  });
+  msg.term(reason.slice(0, 200));
+}

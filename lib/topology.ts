@@ -1,0 +1,145 @@
+/**
+ * The one NATS set-up module: how every service connects, and the streams, consumers and
+ * buckets the system runs on, created or updated idempotently at start-up.
+ */
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  RetentionPolicy,
+  StorageType,
+  jetstream,
+  jetstreamManager,
+  type JetStreamClient,
+  type JetStreamManager,
+  type StreamConfig,
+} from '@nats-io/jetstream';
+import { Kvm, type KV } from '@nats-io/kv';
+import type { Service } from '../machines/index.ts';
+import type { Config } from './config.ts';
+
+const SECOND_NS = 1_000_000_000;
+
+export const STREAMS = {
+  /** Submissions and worker replies: everything that moves a saga. */
+  events: 'SAGA_EVENTS',
+  /** Commands from the orchestrator to the workers. */
+  commands: 'SAGA_COMMANDS',
+  /** Messages no service could handle, with the reason. */
+  deadLetters: 'SAGA_DLQ',
+} as const;
+
+export const SUBJECTS = {
+  submitted: (orderId: string) => `saga.submitted.${orderId}`,
+  submittedAll: 'saga.submitted.*',
+  reply: (service: Service) => `saga.reply.${service}`,
+  replyAll: 'saga.reply.*',
+  command: (service: Service) => `saga.cmd.${service}`,
+  commandAll: 'saga.cmd.*',
+  deadLetter: (service: string) => `saga.dlq.${service}`,
+  deadLetterAll: 'saga.dlq.>',
+} as const;
+
+export const BUCKETS = {
+  sagas: 'sagas',
+  ledger: (service: Service) => `ledger_${service}`,
+} as const;
+
+export const CONSUMERS = {
+  orchestrator: 'orchestrator',
+  worker: (service: Service) => `worker_${service}`,
+} as const;
+
+/** Headers every saga message may carry. */
+export const HEADERS = {
+  orderId: 'Saga-Order-Id',
+  traceparent: 'traceparent',
+  tracestate: 'tracestate',
+  dlqReason: 'Dlq-Reason',
+  dlqSubject: 'Dlq-Original-Subject',
+  dlqStream: 'Dlq-Original-Stream',
+  dlqSequence: 'Dlq-Original-Sequence',
+  dlqService: 'Dlq-Service',
+} as const;
+
+export interface Nats {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  kvm: Kvm;
+}
+
+export async function connectNats(config: Pick<Config, 'natsUrl'>, name: string): Promise<Nats> {
+  const nc = await connect({
+    servers: config.natsUrl.split(',').map((s) => s.trim()),
+    name,
+    // A service outlives NATS restarts: reconnect forever, quickly.
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+    waitOnFirstConnect: true,
+  });
+  const jsm = await jetstreamManager(nc);
+  return { nc, js: jetstream(nc), jsm, kvm: new Kvm(nc) };
+}
+
+function streamConfigs(replicas: number): (Partial<StreamConfig> & { name: string })[] {
+  const common = {
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    num_replicas: replicas,
+    duplicate_window: 120 * SECOND_NS,
+    allow_direct: true,
+  };
+  return [
+    { ...common, name: STREAMS.events, subjects: [SUBJECTS.submittedAll, SUBJECTS.replyAll], max_age: 7 * 24 * 3600 * SECOND_NS },
+    { ...common, name: STREAMS.commands, subjects: [SUBJECTS.commandAll], max_age: 7 * 24 * 3600 * SECOND_NS },
+    // Dead letters wait for an operator: they never expire on their own.
+    { ...common, name: STREAMS.deadLetters, subjects: [SUBJECTS.deadLetterAll] },
+  ];
+}
+
+async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
+  const name = config.name;
+  const existing = await jsm.streams.info(name).catch(() => null);
+  if (existing) await jsm.streams.update(name, config);
+  else await jsm.streams.add(config);
+}
+
+/** Durable pull consumers: the orchestrator's on events, one per worker service on commands. */
+async function ensureConsumer(jsm: JetStreamManager, stream: string, durable: string, filter: string, ackWaitMs: number) {
+  const config = {
+    durable_name: durable,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    filter_subject: filter,
+    ack_wait: ackWaitMs * 1_000_000,
+    // Never give up on a message silently: handlers dead-letter explicitly, with a reason.
+    max_deliver: -1,
+    max_ack_pending: 20_000,
+  };
+  const existing = await jsm.consumers.info(stream, durable).catch(() => null);
+  if (existing) await jsm.consumers.update(stream, durable, config);
+  else await jsm.consumers.add(stream, config);
+}
+
+export interface Topology {
+  sagas: KV;
+  ledgers: Record<Service, KV>;
+}
+
+export async function ensureTopology(nats: Nats, config: Pick<Config, 'natsReplicas'>): Promise<Topology> {
+  for (const stream of streamConfigs(config.natsReplicas)) await ensureStream(nats.jsm, stream);
+  await ensureConsumer(nats.jsm, STREAMS.events, CONSUMERS.orchestrator, '', 30_000);
+  for (const service of ['inventory', 'payment', 'shipping'] as const) {
+    await ensureConsumer(nats.jsm, STREAMS.commands, CONSUMERS.worker(service), SUBJECTS.command(service), 30_000);
+  }
+  const bucket = (name: string) =>
+    nats.kvm.create(name, { replicas: config.natsReplicas, history: 1, storage: StorageType.File });
+  const [sagas, inventory, payment, shipping] = await Promise.all([
+    bucket(BUCKETS.sagas),
+    bucket(BUCKETS.ledger('inventory')),
+    bucket(BUCKETS.ledger('payment')),
+    bucket(BUCKETS.ledger('shipping')),
+  ]);
+  return { sagas, ledgers: { inventory, payment, shipping } };
+}

@@ -1,0 +1,85 @@
+/**
+ * A private nats-server for one test file: its own free port and temporary data folder,
+ * so tests can kill it (SIGKILL) and start it again on the same port and data.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, connect as tcpConnect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = tcpConnect(port, '127.0.0.1');
+      socket.once('connect', () => (socket.destroy(), resolve(true)));
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
+}
+
+export interface TestNats {
+  url: string;
+  port: number;
+  dataDir: string;
+  /** SIGKILL the server (no clean shutdown). */
+  kill(): Promise<void>;
+  /** Start it again on the same port and data folder. */
+  restart(): Promise<void>;
+  /** Stop it and delete its data. */
+  stop(): Promise<void>;
+}
+
+export async function startNats(): Promise<TestNats> {
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'saga-nats-'));
+  let child: ChildProcess | undefined;
+
+  const launch = async () => {
+    child = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dataDir], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr?.on('data', (chunk) => (stderr = (stderr + chunk).slice(-4000)));
+    child.once('exit', (code, signal) => {
+      if (code && code !== 0 && !signal) console.error(`nats-server exited with ${code}: ${stderr}`);
+    });
+    await waitForPort(port);
+  };
+  const kill = async () => {
+    const current = child;
+    if (!current || current.exitCode !== null || current.signalCode !== null) return;
+    const exited = new Promise((r) => current.once('exit', r));
+    current.kill('SIGKILL');
+    await exited;
+  };
+
+  await launch();
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    dataDir,
+    kill,
+    restart: launch,
+    async stop() {
+      await kill();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
