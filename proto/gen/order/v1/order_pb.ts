@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file order/v1/order.proto.
  */
 export const file_order_v1_order: GenFile = /*@__PURE__*/
-  fileDesc("ChRvcmRlci92MS9vcmRlci5wcm90bxIIb3JkZXIudjEiNwoMVHJhY2VDb250ZXh0EhMKC3RyYWNlcGFyZW50GAEgASgJEhIKCnRyYWNlc3RhdGUYAiABKAkiRwoITGluZUl0ZW0SCwoDc2t1GAEgASgJEhAKCHF1YW50aXR5GAIgASgNEhwKEHVuaXRfcHJpY2VfY2VudHMYAyABKANCAjAAIpkBCgVPcmRlchIQCghvcmRlcl9pZBgBIAEoCRITCgtjdXN0b21lcl9pZBgCIAEoCRIhCgVpdGVtcxgDIAMoCzISLm9yZGVyLnYxLkxpbmVJdGVtEhAKCGN1cnJlbmN5GAQgASgJEhcKC3RvdGFsX2NlbnRzGAUgASgDQgIwABIbCg9zdWJtaXR0ZWRfYXRfbXMYBiABKANCAjAAIoYBCg5PcmRlclN1Ym1pdHRlZBIeCgVvcmRlchgBIAEoCzIPLm9yZGVyLnYxLk9yZGVyEhcKD2lkZW1wb3RlbmN5X2tleRgCIAEoCRIUCgxyZXF1ZXN0X2hhc2gYAyABKAkSJQoFdHJhY2UYBCABKAsyFi5vcmRlci52MS5UcmFjZUNvbnRleHRiBnByb3RvMw");
+  fileDesc("ChRvcmRlci92MS9vcmRlci5wcm90bxIIb3JkZXIudjEiNwoMVHJhY2VDb250ZXh0EhMKC3RyYWNlcGFyZW50GAEgASgJEhIKCnRyYWNlc3RhdGUYAiABKAkiQwoITGluZUl0ZW0SCwoDc2t1GAEgASgJEhAKCHF1YW50aXR5GAIgASgNEhgKEHVuaXRfcHJpY2VfY2VudHMYAyABKAMikQEKBU9yZGVyEhAKCG9yZGVyX2lkGAEgASgJEhMKC2N1c3RvbWVyX2lkGAIgASgJEiEKBWl0ZW1zGAMgAygLMhIub3JkZXIudjEuTGluZUl0ZW0SEAoIY3VycmVuY3kYBCABKAkSEwoLdG90YWxfY2VudHMYBSABKAMSFwoPc3VibWl0dGVkX2F0X21zGAYgASgDIoYBCg5PcmRlclN1Ym1pdHRlZBIeCgVvcmRlchgBIAEoCzIPLm9yZGVyLnYxLk9yZGVyEhcKD2lkZW1wb3RlbmN5X2tleRgCIAEoCRIUCgxyZXF1ZXN0X2hhc2gYAyABKAkSJQoFdHJhY2UYBCABKAsyFi5vcmRlci52MS5UcmFjZUNvbnRleHRiBnByb3RvMw");
 
 /**
  * W3C trace context (https://www.w3.org/TR/trace-context/). It also travels in NATS headers;
@@ -54,7 +54,7 @@ export type LineItem = Message<"order.v1.LineItem"> & {
   /**
    * Money is always integer minor units (cents), never a float.
    *
-   * @generated from field: int64 unit_price_cents = 3 [jstype = JS_NORMAL];
+   * @generated from field: int64 unit_price_cents = 3;
    */
   unitPriceCents: bigint;
 };
@@ -93,12 +93,12 @@ export type Order = Message<"order.v1.Order"> & {
   currency: string;
 
   /**
-   * @generated from field: int64 total_cents = 5 [jstype = JS_NORMAL];
+   * @generated from field: int64 total_cents = 5;
    */
   totalCents: bigint;
 
   /**
-   * @generated from field: int64 submitted_at_ms = 6 [jstype = JS_NORMAL];
+   * @generated from field: int64 submitted_at_ms = 6;
    */
   submittedAtMs: bigint;
 };

@@ -1,0 +1,184 @@
+/**
+ * A live index of every saga, built from a watch on the saga bucket: what the list endpoint
+ * filters and pages through, and what the deadline scheduler arms timers from. Every
+ * orchestrator instance keeps its own, so each sees all sagas, whoever wrote them.
+ */
+import type { KV } from '@nats-io/kv';
+import { codec } from '../../lib/codec.ts';
+import type { Logger } from '../../lib/logger.ts';
+import type { SagaStatus } from '../../machines/index.ts';
+import type { SagaEntry } from './entry.ts';
+
+export interface SagaSummary {
+  orderId: string;
+  customerId: string;
+  state: string;
+  status: SagaStatus;
+  totalCents: number;
+  currency: string;
+  createdAt: number;
+  updatedAt: number;
+  machineVersion: string;
+  /** The step the saga waits on and which attempt it is, if any. */
+  pending: { step: string; attempt: number; commandId: string } | null;
+  deadline: SagaEntry['deadline'];
+}
+
+export interface ListQuery {
+  status?: SagaStatus;
+  state?: string;
+  customerId?: string;
+  limit: number;
+  cursor?: string;
+}
+
+export interface ListPage {
+  items: SagaSummary[];
+  nextCursor: string | null;
+}
+
+type Listener = (summary: SagaSummary) => void;
+
+function summarize(entry: SagaEntry): SagaSummary {
+  const context = entry.snapshot.context;
+  return {
+    orderId: entry.orderId,
+    customerId: context.customerId,
+    state: entry.state,
+    status: entry.status,
+    totalCents: context.totalCents,
+    currency: context.currency,
+    createdAt: entry.createdAt,
+    updatedAt: entry.updatedAt,
+    machineVersion: entry.machineVersion,
+    pending: context.pending,
+    deadline: entry.deadline,
+  };
+}
+
+/** Oldest first by (createdAt, orderId); the list walks it from the end. */
+function compare(a: { createdAt: number; orderId: string }, b: { createdAt: number; orderId: string }): number {
+  return a.createdAt - b.createdAt || (a.orderId < b.orderId ? -1 : a.orderId > b.orderId ? 1 : 0);
+}
+
+export function encodeCursor(summary: Pick<SagaSummary, 'createdAt' | 'orderId'>): string {
+  return Buffer.from(`${summary.createdAt}:${summary.orderId}`).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): { createdAt: number; orderId: string } | null {
+  const text = Buffer.from(cursor, 'base64url').toString();
+  const colon = text.indexOf(':');
+  const createdAt = Number(text.slice(0, colon));
+  if (colon < 1 || !Number.isSafeInteger(createdAt)) return null;
+  return { createdAt, orderId: text.slice(colon + 1) };
+}
+
+export class SagaCatalog {
+  private readonly byId = new Map<string, SagaSummary>();
+  private readonly ordered: SagaSummary[] = [];
+  private readonly listeners: Listener[] = [];
+  private stopWatch: (() => void) | undefined;
+  readonly ready: Promise<void>;
+  private markReady!: () => void;
+
+  constructor(private readonly logger: Logger) {
+    this.ready = new Promise((resolve) => (this.markReady = resolve));
+  }
+
+  onChange(listener: Listener): void {
+    this.listeners.push(listener);
+  }
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  get(orderId: string): SagaSummary | undefined {
+    return this.byId.get(orderId);
+  }
+
+  all(): Iterable<SagaSummary> {
+    return this.byId.values();
+  }
+
+  async start(sagas: KV): Promise<void> {
+    const status = await sagas.status();
+    if (status.values === 0) this.markReady();
+    const watch = await sagas.watch({ key: '>' });
+    this.stopWatch = () => watch.stop();
+    void (async () => {
+      for await (const change of watch) {
+        try {
+          if (change.operation === 'PUT') this.upsert(summarize(codec.json.decode<SagaEntry>(change.value)));
+          else this.remove(change.key);
+        } catch (error) {
+          this.logger.error({ err: error, key: change.key }, 'unreadable saga entry in the catalog');
+        }
+        // The watch replays every current entry first; the last of them has nothing pending behind it.
+        if (change.delta === 0) this.markReady();
+      }
+    })();
+  }
+
+  stop(): void {
+    this.stopWatch?.();
+  }
+
+  private position(key: { createdAt: number; orderId: string }): number {
+    let low = 0;
+    let high = this.ordered.length;
+    // Most sagas are new: check the end first.
+    if (high > 0 && compare(this.ordered[high - 1]!, key) < 0) return high;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (compare(this.ordered[mid]!, key) < 0) low = mid + 1;
+      else high = mid;
+    }
+    return low;
+  }
+
+  private upsert(summary: SagaSummary): void {
+    const previous = this.byId.get(summary.orderId);
+    // Entries can arrive out of order across reconnects; never go back in time.
+    if (previous && previous.updatedAt > summary.updatedAt) return;
+    this.byId.set(summary.orderId, summary);
+    const index = this.position(summary);
+    if (previous && this.ordered[index]?.orderId === summary.orderId) this.ordered[index] = summary;
+    else this.ordered.splice(index, 0, summary);
+    for (const listener of this.listeners) listener(summary);
+  }
+
+  private remove(orderId: string): void {
+    const previous = this.byId.get(orderId);
+    if (!previous) return;
+    this.byId.delete(orderId);
+    const index = this.position(previous);
+    if (this.ordered[index]?.orderId === orderId) this.ordered.splice(index, 1);
+  }
+
+  /** Newest first, filtered, from just after the cursor. */
+  list(query: ListQuery): ListPage {
+    const after = query.cursor ? decodeCursor(query.cursor) : null;
+    let index = after ? this.position(after) - 1 : this.ordered.length - 1;
+    const items: SagaSummary[] = [];
+    for (; index >= 0 && items.length < query.limit; index--) {
+      const summary = this.ordered[index]!;
+      if (query.status && summary.status !== query.status) continue;
+      if (query.state && summary.state !== query.state) continue;
+      if (query.customerId && summary.customerId !== query.customerId) continue;
+      items.push(summary);
+    }
+    const more = index >= 0 && items.length === query.limit;
+    return { items, nextCursor: more ? encodeCursor(items.at(-1)!) : null };
+  }
+
+  counts(): { byStatus: Record<string, number>; byState: Record<string, number> } {
+    const byStatus: Record<string, number> = {};
+    const byState: Record<string, number> = {};
+    for (const summary of this.byId.values()) {
+      byStatus[summary.status] = (byStatus[summary.status] ?? 0) + 1;
+      byState[summary.state] = (byState[summary.state] ?? 0) + 1;
+    }
+    return { byStatus, byState };
+  }
+}

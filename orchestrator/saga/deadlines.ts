@@ -1,0 +1,118 @@
+/**
+ * Durable step timeouts. A deadline lives in the saga's entry (so it survives restarts);
+ * this scheduler only keeps a min-heap of them, fed by the catalog, and when one passes it
+ * applies STEP_TIMED_OUT through the runtime. The event id is derived from the command id,
+ * so however many instances fire it, the saga applies it once.
+ */
+import type { Logger } from '../../lib/logger.ts';
+import type { SagaCatalog, SagaSummary } from './catalog.ts';
+import { timeoutEventId } from './entry.ts';
+import type { SagaRuntime } from './runtime.ts';
+
+interface Timer {
+  at: number;
+  orderId: string;
+  commandId: string;
+}
+
+export class DeadlineScheduler {
+  private readonly heap: Timer[] = [];
+  /** The deadline each saga has now; heap items that no longer match are stale and skipped. */
+  private readonly current = new Map<string, string>();
+  private readonly firing = new Set<string>();
+  private interval: NodeJS.Timeout | undefined;
+  fired = 0;
+
+  constructor(
+    private readonly runtime: SagaRuntime,
+    private readonly logger: Logger,
+    private readonly tickMs = 100,
+  ) {}
+
+  attach(catalog: SagaCatalog): void {
+    for (const summary of catalog.all()) this.track(summary);
+    catalog.onChange((summary) => this.track(summary));
+  }
+
+  track(summary: SagaSummary): void {
+    const deadline = summary.deadline;
+    if (!deadline) {
+      this.current.delete(summary.orderId);
+      return;
+    }
+    if (this.current.get(summary.orderId) === deadline.commandId) return;
+    this.current.set(summary.orderId, deadline.commandId);
+    this.push({ at: deadline.at, orderId: summary.orderId, commandId: deadline.commandId });
+  }
+
+  start(): void {
+    this.interval = setInterval(() => this.fireDue(Date.now()), this.tickMs);
+    this.interval.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.interval);
+  }
+
+  get armed(): number {
+    return this.current.size;
+  }
+
+  private fireDue(now: number): void {
+    while (this.heap.length > 0 && this.heap[0]!.at <= now) {
+      const timer = this.pop()!;
+      if (this.current.get(timer.orderId) !== timer.commandId || this.firing.has(timer.commandId)) continue;
+      this.firing.add(timer.commandId);
+      void this.fire(timer).finally(() => this.firing.delete(timer.commandId));
+    }
+  }
+
+  private async fire(timer: Timer): Promise<void> {
+    try {
+      const outcome = await this.runtime.apply(
+        timer.orderId,
+        { type: 'STEP_TIMED_OUT', commandId: timer.commandId },
+        timeoutEventId(timer.commandId),
+      );
+      this.fired++;
+      if (outcome.kind === 'applied') this.logger.warn({ orderId: timer.orderId, commandId: timer.commandId }, 'step timed out');
+    } catch (error) {
+      // NATS may be down: try again shortly; the deadline stays in the entry meanwhile.
+      this.logger.warn({ err: error, orderId: timer.orderId }, 'could not fire a step deadline; will retry');
+      this.push({ ...timer, at: Date.now() + 1000 });
+    }
+  }
+
+  private push(timer: Timer): void {
+    const heap = this.heap;
+    heap.push(timer);
+    let i = heap.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (heap[parent]!.at <= heap[i]!.at) break;
+      [heap[parent], heap[i]] = [heap[i]!, heap[parent]!];
+      i = parent;
+    }
+  }
+
+  private pop(): Timer | undefined {
+    const heap = this.heap;
+    const top = heap[0];
+    const last = heap.pop();
+    if (heap.length > 0 && last) {
+      heap[0] = last;
+      let i = 0;
+      for (;;) {
+        const left = 2 * i + 1;
+        const right = left + 1;
+        let smallest = i;
+        if (left < heap.length && heap[left]!.at < heap[smallest]!.at) smallest = left;
+        if (right < heap.length && heap[right]!.at < heap[smallest]!.at) smallest = right;
+        if (smallest === i) break;
+        [heap[smallest], heap[i]] = [heap[i]!, heap[smallest]!];
+        i = smallest;
+      }
+    }
+    return top;
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * The saga's KV entry and the pure function that moves it on: given an entry, an event and
+ * the time, decide the next entry (snapshot, outbox, deadline, history) in one value that the
+ * runtime writes with a single compare-and-set. No I/O here.
+ */
+import { initialTransition, transition } from 'xstate';
+import {
+  CURRENT_MACHINE_VERSION,
+  STEPS,
+  allowedActions,
+  effectKeyFor,
+  machineFor,
+  statusOf,
+  type OperatorAction,
+  type OrderDetails,
+  type OrderSagaSnapshot,
+  type SagaContext,
+  type SagaEvent,
+  type SagaStatus,
+  type Service,
+  type StepName,
+} from '../../machines/index.ts';
+
+/** A command the saga must send; kept in the entry until the next step replaces it. */
+export interface OutboxCommand {
+  service: Service;
+  step: StepName;
+  attempt: number;
+  /** Also the Nats-Msg-Id, so a re-published command is de-duplicated by JetStream. */
+  commandId: string;
+  effectKey: string;
+  issuedAt: number;
+}
+
+/** One transition, as the UI's timeline shows it. Its eventId makes redelivery a no-op. */
+export interface HistoryRow {
+  eventId: string;
+  event: string;
+  from: string | null;
+  to: string;
+  at: number;
+  /** Reply reference, failure message or operator reason. */
+  detail?: string;
+  actor?: string;
+  /** The worker instance that answered, for replies. */
+  worker?: string;
+}
+
+export interface SagaEntry {
+  orderId: string;
+  machineVersion: string;
+  state: string;
+  status: SagaStatus;
+  createdAt: number;
+  updatedAt: number;
+  traceparent: string;
+  idempotencyKey?: string;
+  requestHash: string;
+  /** The machine's persisted snapshot: enough to resume on the same version. */
+  snapshot: { value: string; context: SagaContext };
+  outbox: OutboxCommand[];
+  /** When the pending command counts as timed out; survives restarts because it is stored here. */
+  deadline: { at: number; commandId: string } | null;
+  history: HistoryRow[];
+}
+
+export interface Submission {
+  order: OrderDetails;
+  traceparent: string;
+  idempotencyKey?: string;
+  requestHash: string;
+}
+
+export interface RuntimeSettings {
+  stepTimeoutMs: number;
+  stepMaxAttempts: number;
+}
+
+export type ApplyResult =
+  | { kind: 'applied'; entry: SagaEntry }
+  /** The event was applied before (redelivery): nothing changes. */
+  | { kind: 'duplicate' }
+  /** The machine does not accept the event in this state (e.g. a late reply). */
+  | { kind: 'ignored'; reason: string };
+
+function outboxOf(context: SagaContext, now: number): OutboxCommand[] {
+  const pending = context.pending;
+  if (!pending) return [];
+  return [
+    {
+      service: STEPS[pending.step].service,
+      step: pending.step,
+      attempt: pending.attempt,
+      commandId: pending.commandId,
+      effectKey: effectKeyFor(context.orderId, pending.step),
+      issuedAt: now,
+    },
+  ];
+}
+
+function settle(snapshot: OrderSagaSnapshot, previous: SagaEntry | null, now: number, settings: RuntimeSettings) {
+  const context = snapshot.context;
+  const state = String(snapshot.value);
+  const commandChanged = context.pending?.commandId !== previous?.snapshot.context.pending?.commandId;
+  return {
+    state,
+    status: statusOf(state),
+    snapshot: { value: state, context },
+    // A command is (re)sent only when the transition started a new attempt.
+    outbox: commandChanged ? outboxOf(context, now) : (previous?.outbox ?? []),
+    deadline: context.pending
+      ? commandChanged || !previous?.deadline
+        ? { at: now + settings.stepTimeoutMs, commandId: context.pending.commandId }
+        : previous.deadline
+      : null,
+  };
+}
+
+export function startSaga(submission: Submission, now: number, settings: RuntimeSettings): SagaEntry {
+  const machine = machineFor(CURRENT_MACHINE_VERSION);
+  const [snapshot] = initialTransition(machine, { order: submission.order, maxAttempts: settings.stepMaxAttempts });
+  const settled = settle(snapshot, null, now, settings);
+  return {
+    orderId: submission.order.orderId,
+    machineVersion: CURRENT_MACHINE_VERSION,
+    createdAt: now,
+    updatedAt: now,
+    traceparent: submission.traceparent,
+    ...(submission.idempotencyKey ? { idempotencyKey: submission.idempotencyKey } : {}),
+    requestHash: submission.requestHash,
+    ...settled,
+    history: [{ eventId: submissionEventId(submission.order.orderId), event: 'ORDER_SUBMITTED', from: null, to: settled.state, at: now }],
+  };
+}
+
+export function restoreSnapshot(entry: SagaEntry): OrderSagaSnapshot {
+  return machineFor(entry.machineVersion).resolveState(entry.snapshot) as OrderSagaSnapshot;
+}
+
+export function applyEvent(
+  entry: SagaEntry,
+  event: SagaEvent,
+  eventId: string,
+  now: number,
+  settings: RuntimeSettings,
+  annotation?: { worker?: string },
+): ApplyResult {
+  if (entry.history.some((row) => row.eventId === eventId)) return { kind: 'duplicate' };
+  const machine = machineFor(entry.machineVersion);
+  const before = restoreSnapshot(entry);
+  const [after] = transition(machine, before, event);
+  if (after === before) {
+    return { kind: 'ignored', reason: `${event.type} is not accepted in state ${entry.state}` };
+  }
+  const settled = settle(after, entry, now, settings);
+  const row: HistoryRow = { eventId, event: event.type, from: entry.state, to: settled.state, at: now };
+  if ('reference' in event && event.reference) row.detail = event.reference;
+  if ('message' in event) row.detail = event.message;
+  if ('reason' in event) {
+    row.detail = event.reason;
+    row.actor = event.actor;
+  }
+  if (event.type === 'STEP_TIMED_OUT') row.detail = `no reply to ${event.commandId} in time`;
+  if (annotation?.worker) row.worker = annotation.worker;
+  return { kind: 'applied', entry: { ...entry, ...settled, updatedAt: now, history: [...entry.history, row] } };
+}
+
+export function actionsAllowed(entry: SagaEntry): OperatorAction[] {
+  return allowedActions(restoreSnapshot(entry));
+}
+
+export const submissionEventId = (orderId: string) => `submitted:${orderId}`;
+export const replyEventId = (commandId: string) => `reply:${commandId}`;
+export const timeoutEventId = (commandId: string) => `timeout:${commandId}`;

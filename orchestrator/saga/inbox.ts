@@ -1,0 +1,94 @@
+/**
+ * The orchestrator's inbox: submissions and worker replies from the SAGA_EVENTS stream, each
+ * applied to its saga and acknowledged only after the step is stored. A message that cannot
+ * be understood goes to the dead-letter stream with its reason; it never blocks the queue.
+ */
+import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import { codec, PoisonMessageError, type OrderSubmitted } from '../../lib/codec.ts';
+import { startConsuming, type Consumption } from '../../lib/consume.ts';
+import { deadLetter } from '../../lib/dead-letters.ts';
+import type { Logger } from '../../lib/logger.ts';
+import { CONSUMERS, HEADERS, STREAMS } from '../../lib/topology.ts';
+import { replyEventId, type Submission } from './entry.ts';
+import { eventOfReply } from './replies.ts';
+import type { SagaRuntime } from './runtime.ts';
+
+const DEAD_LETTER_SOURCE = 'orchestrator';
+
+export function submissionOf(message: OrderSubmitted): Submission {
+  const order = message.order!;
+  return {
+    order: {
+      orderId: order.orderId,
+      customerId: order.customerId,
+      currency: order.currency || 'USD',
+      items: order.items.map((item) => ({
+        sku: item.sku,
+        quantity: item.quantity,
+        unitPriceCents: Number(item.unitPriceCents),
+      })),
+      totalCents: Number(order.totalCents),
+    },
+    traceparent: message.trace?.traceparent ?? '',
+    ...(message.idempotencyKey ? { idempotencyKey: message.idempotencyKey } : {}),
+    requestHash: message.requestHash,
+  };
+}
+
+export class Inbox {
+  private consumption: Consumption | undefined;
+
+  constructor(
+    private readonly runtime: SagaRuntime,
+    private readonly js: JetStreamClient,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(concurrency: number): Promise<void> {
+    const consumer = await this.js.consumers.get(STREAMS.events, CONSUMERS.orchestrator);
+    this.consumption = await startConsuming({
+      consumer,
+      concurrency,
+      keyOf: (msg) => msg.headers?.get(HEADERS.orderId) || undefined,
+      handle: (msg) => this.handle(msg),
+      onError: (error, msg) => this.logger.warn({ err: error, subject: msg.subject, seq: msg.seq }, 'event not applied; will be redelivered'),
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.consumption?.stop();
+  }
+
+  private async handle(msg: JsMsg): Promise<void> {
+    try {
+      if (msg.subject.startsWith('saga.submitted.')) await this.onSubmission(msg);
+      else if (msg.subject.startsWith('saga.reply.')) await this.onReply(msg);
+      else throw new PoisonMessageError(`no handler for subject ${msg.subject}`);
+      msg.ack();
+    } catch (error) {
+      if (!(error instanceof PoisonMessageError)) throw error;
+      this.logger.error({ subject: msg.subject, seq: msg.seq, reason: error.message }, 'dead-lettered an event');
+      await deadLetter(this.js, msg, DEAD_LETTER_SOURCE, error.message);
+    }
+  }
+
+  private async onSubmission(msg: JsMsg): Promise<void> {
+    const submission = submissionOf(codec.submission.decode(msg.data));
+    if (msg.subject !== `saga.submitted.${submission.order.orderId}`) {
+      throw new PoisonMessageError(`submission for ${submission.order.orderId} published on ${msg.subject}`);
+    }
+    await this.runtime.start(submission);
+  }
+
+  private async onReply(msg: JsMsg): Promise<void> {
+    const reply = codec.reply.decode(msg.data);
+    const meta = reply.meta!;
+    const outcome = await this.runtime.apply(meta.orderId, eventOfReply(reply), replyEventId(meta.commandId), {
+      worker: reply.workerInstance,
+    });
+    if (outcome.kind === 'unknownSaga') throw new PoisonMessageError(`reply for unknown order ${meta.orderId}`);
+    if (outcome.kind === 'ignored') {
+      this.logger.debug({ orderId: meta.orderId, commandId: meta.commandId, reason: outcome.reason }, 'stale reply ignored');
+    }
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * The saga runtime: the one place that reads and writes saga entries and publishes commands.
+ * Each step is: read the entry, let the pure core decide, write snapshot + outbox with one
+ * compare-and-set on the entry's revision, and only then publish the outbox with deterministic
+ * message ids. A CAS conflict (another instance, or a timer, got there first) re-applies the
+ * event to the fresh entry.
+ */
+import { headers as natsHeaders } from '@nats-io/transport-node';
+import type { JetStreamClient } from '@nats-io/jetstream';
+import type { KV } from '@nats-io/kv';
+import { codec } from '../../lib/codec.ts';
+import type { Logger } from '../../lib/logger.ts';
+import { HEADERS, SUBJECTS } from '../../lib/topology.ts';
+import { childTraceContext, type TraceContext } from '../../lib/trace.ts';
+import type { SagaEvent } from '../../machines/index.ts';
+import { buildCommand } from './commands.ts';
+import { applyEvent, startSaga, type ApplyResult, type RuntimeSettings, type SagaEntry, type Submission } from './entry.ts';
+import { KeyedSerializer } from './keyed-serializer.ts';
+
+export interface StoredSaga {
+  entry: SagaEntry;
+  revision: number;
+}
+
+export type StepOutcome = ApplyResult | { kind: 'unknownSaga' };
+
+export interface RuntimeStats {
+  casConflicts: number;
+  stepsApplied: number;
+  commandsPublished: number;
+}
+
+const MAX_CAS_ATTEMPTS = 50;
+
+export function isCasConflict(error: unknown): boolean {
+  const e = error as { code?: number; message?: string };
+  return e?.code === 10071 || /wrong last sequence/i.test(e?.message ?? '');
+}
+
+export class SagaRuntime {
+  readonly stats: RuntimeStats = { casConflicts: 0, stepsApplied: 0, commandsPublished: 0 };
+  private readonly serializer = new KeyedSerializer();
+
+  constructor(
+    private readonly sagas: KV,
+    private readonly js: JetStreamClient,
+    private readonly settings: RuntimeSettings,
+    private readonly logger: Logger,
+  ) {}
+
+  async read(orderId: string): Promise<StoredSaga | null> {
+    const found = await this.sagas.get(orderId);
+    if (!found || found.operation !== 'PUT') return null;
+    return { entry: codec.json.decode<SagaEntry>(found.value), revision: found.revision };
+  }
+
+  /** Create the saga of a submitted order; a second submission of the same order changes nothing. */
+  async start(submission: Submission): Promise<{ created: boolean; entry: SagaEntry }> {
+    const orderId = submission.order.orderId;
+    return this.serializer.run(orderId, async () => {
+      const entry = startSaga(submission, Date.now(), this.settings);
+      try {
+        await this.sagas.create(orderId, codec.json.encode(entry));
+      } catch (error) {
+        if (!isCasConflict(error)) throw error;
+        const existing = await this.read(orderId);
+        if (!existing) throw error;
+        // Redelivered submission: the saga exists; its commands may not have gone out yet.
+        await this.publishOutbox(existing.entry);
+        return { created: false, entry: existing.entry };
+      }
+      this.stats.stepsApplied++;
+      await this.publishOutbox(entry);
+      this.logger.info({ orderId, state: entry.state }, 'saga started');
+      return { created: true, entry };
+    });
+  }
+
+  /** Apply one event to one saga, exactly once, however often it is delivered. */
+  async apply(orderId: string, event: SagaEvent, eventId: string, annotation?: { worker?: string }): Promise<StepOutcome> {
+    return this.serializer.run(orderId, async () => {
+      for (let attempt = 1; ; attempt++) {
+        const stored = await this.read(orderId);
+        if (!stored) return { kind: 'unknownSaga' };
+        const result = applyEvent(stored.entry, event, eventId, Date.now(), this.settings, annotation);
+        if (result.kind === 'duplicate') {
+          // Applied before, but we may have crashed before publishing: publish again (idempotent).
+          await this.publishOutbox(stored.entry);
+          return result;
+        }
+        if (result.kind === 'ignored') return result;
+        try {
+          await this.sagas.update(orderId, codec.json.encode(result.entry), stored.revision);
+        } catch (error) {
+          if (isCasConflict(error) && attempt < MAX_CAS_ATTEMPTS) {
+            this.stats.casConflicts++;
+            continue;
+          }
+          throw error;
+        }
+        this.stats.stepsApplied++;
+        const { from, to } = result.entry.history.at(-1)!;
+        this.logger.info({ orderId, event: event.type, from, to }, 'saga step');
+        await this.publishOutbox(result.entry);
+        return result;
+      }
+    });
+  }
+
+  /** Publish the entry's pending commands. Safe to repeat: ids are deterministic and effects idempotent. */
+  async publishOutbox(entry: SagaEntry): Promise<void> {
+    if (entry.outbox.length === 0) return;
+    const parent: TraceContext = { traceparent: entry.traceparent, tracestate: '' };
+    await Promise.all(
+      entry.outbox.map(async (command) => {
+        const trace = childTraceContext(parent);
+        const message = buildCommand(entry.snapshot.context, command, trace);
+        const h = natsHeaders();
+        h.set(HEADERS.orderId, entry.orderId);
+        h.set(HEADERS.traceparent, trace.traceparent);
+        await this.js.publish(SUBJECTS.command(command.service), codec.command.encode(message), {
+          msgID: command.commandId,
+          headers: h,
+        });
+        this.stats.commandsPublished++;
+      }),
+    );
+  }
+}
