@@ -106,12 +106,12 @@ async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig>
 }
 
 /** Durable pull consumers: the orchestrator's on events, one per worker service on commands. */
-async function ensureConsumer(jsm: JetStreamManager, stream: string, durable: string, filter: string, ackWaitMs: number) {
+async function ensureConsumer(jsm: JetStreamManager, stream: string, durable: string, filter: string | undefined, ackWaitMs: number) {
   const config = {
     durable_name: durable,
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
-    filter_subject: filter,
+    ...(filter ? { filter_subject: filter } : {}),
     ack_wait: ackWaitMs * 1_000_000,
     // Never give up on a message silently: handlers dead-letter explicitly, with a reason.
     max_deliver: -1,
@@ -129,7 +129,7 @@ export interface Topology {
 
 export async function ensureTopology(nats: Nats, config: Pick<Config, 'natsReplicas'>): Promise<Topology> {
   for (const stream of streamConfigs(config.natsReplicas)) await ensureStream(nats.jsm, stream);
-  await ensureConsumer(nats.jsm, STREAMS.events, CONSUMERS.orchestrator, '', 30_000);
+  await ensureConsumer(nats.jsm, STREAMS.events, CONSUMERS.orchestrator, undefined, 30_000);
   for (const service of ['inventory', 'payment', 'shipping'] as const) {
     await ensureConsumer(nats.jsm, STREAMS.commands, CONSUMERS.worker(service), SUBJECTS.command(service), 30_000);
   }

@@ -4,36 +4,17 @@
  * be understood goes to the dead-letter stream with its reason; it never blocks the queue.
  */
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
-import { codec, PoisonMessageError, type OrderSubmitted } from '../../lib/codec.ts';
+import { codec, PoisonMessageError } from '../../lib/codec.ts';
 import { startConsuming, type Consumption } from '../../lib/consume.ts';
 import { deadLetter } from '../../lib/dead-letters.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { CONSUMERS, HEADERS, STREAMS } from '../../lib/topology.ts';
-import { replyEventId, type Submission } from './entry.ts';
+import { replyEventId } from './entry.ts';
+import { submissionOf } from './submissions.ts';
 import { eventOfReply } from './replies.ts';
 import type { SagaRuntime } from './runtime.ts';
 
 const DEAD_LETTER_SOURCE = 'orchestrator';
-
-export function submissionOf(message: OrderSubmitted): Submission {
-  const order = message.order!;
-  return {
-    order: {
-      orderId: order.orderId,
-      customerId: order.customerId,
-      currency: order.currency || 'USD',
-      items: order.items.map((item) => ({
-        sku: item.sku,
-        quantity: item.quantity,
-        unitPriceCents: Number(item.unitPriceCents),
-      })),
-      totalCents: Number(order.totalCents),
-    },
-    traceparent: message.trace?.traceparent ?? '',
-    ...(message.idempotencyKey ? { idempotencyKey: message.idempotencyKey } : {}),
-    requestHash: message.requestHash,
-  };
-}
 
 export class Inbox {
   private consumption: Consumption | undefined;

@@ -6,14 +6,15 @@
  * event to the fresh entry.
  */
 import { headers as natsHeaders } from '@nats-io/transport-node';
-import type { JetStreamClient } from '@nats-io/jetstream';
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { codec } from '../../lib/codec.ts';
 import type { Logger } from '../../lib/logger.ts';
-import { HEADERS, SUBJECTS } from '../../lib/topology.ts';
+import { HEADERS, STREAMS, SUBJECTS } from '../../lib/topology.ts';
 import { childTraceContext, type TraceContext } from '../../lib/trace.ts';
 import type { SagaEvent } from '../../machines/index.ts';
 import { buildCommand } from './commands.ts';
+import { submissionOf, submissionToProto } from './submissions.ts';
 import { applyEvent, startSaga, type ApplyResult, type RuntimeSettings, type SagaEntry, type Submission } from './entry.ts';
 import { KeyedSerializer } from './keyed-serializer.ts';
 
@@ -44,9 +45,41 @@ export class SagaRuntime {
   constructor(
     private readonly sagas: KV,
     private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
     private readonly settings: RuntimeSettings,
     private readonly logger: Logger,
   ) {}
+
+  /**
+   * Store a submission in JetStream: from its acknowledgement on, the order exists. The
+   * message id is the order id, so a retried submit within the dedup window is dropped by
+   * JetStream, and a later one by the saga's create-if-absent.
+   */
+  async submit(submission: Submission): Promise<{ duplicate: boolean }> {
+    const { order } = submission;
+    const message = submissionToProto(submission, Date.now());
+    const h = natsHeaders();
+    h.set(HEADERS.orderId, order.orderId);
+    h.set(HEADERS.traceparent, submission.traceparent);
+    const ack = await this.js.publish(SUBJECTS.submitted(order.orderId), codec.submission.encode(message), {
+      msgID: order.orderId,
+      headers: h,
+    });
+    return { duplicate: ack.duplicate };
+  }
+
+  /** A stored submission whose saga has not started yet (the inbox has not reached it). */
+  async findSubmission(orderId: string): Promise<Submission | null> {
+    const stored = await this.jsm.streams
+      .getMessage(STREAMS.events, { last_by_subj: SUBJECTS.submitted(orderId) })
+      .catch(() => null);
+    if (!stored) return null;
+    try {
+      return submissionOf(codec.submission.decode(stored.data));
+    } catch {
+      return null;
+    }
+  }
 
   async read(orderId: string): Promise<StoredSaga | null> {
     const found = await this.sagas.get(orderId);

@@ -1,0 +1,24 @@
+/** The HTTP server: Fastify with strict validation, problem-details errors and the route plugins. */
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from '../../lib/logger.ts';
+import { healthRoutes } from './health.ts';
+import { ordersRoutes } from './orders.ts';
+import { registerProblemHandler } from './problems.ts';
+import type { SagaServices } from './services.ts';
+import { registerValidators } from './validation.ts';
+
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+export async function buildApp(services: SagaServices, logger: Logger): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT_BYTES,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+  app.decorate('saga', services);
+  registerValidators(app);
+  registerProblemHandler(app);
+  await app.register(healthRoutes);
+  await app.register(ordersRoutes);
+  return app;
+}

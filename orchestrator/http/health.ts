@@ -1,0 +1,42 @@
+/** /health: the process is up. /ready: NATS connected, streams and the saga bucket reachable. */
+import type { FastifyInstance } from 'fastify';
+import { STREAMS } from '../../lib/topology.ts';
+
+const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T> =>
+  Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms))]);
+
+export async function healthRoutes(app: FastifyInstance): Promise<void> {
+  const { nats, topology, catalog } = app.saga;
+
+  app.get('/health', async () => ({ status: 'ok' }));
+
+  app.get('/ready', async (_request, reply) => {
+    const checks: Record<string, { ok: boolean; detail?: string }> = {};
+    const check = async (name: string, probe: () => Promise<string | undefined>) => {
+      try {
+        const detail = await withTimeout(probe(), 2000);
+        checks[name] = detail ? { ok: true, detail } : { ok: true };
+      } catch (error) {
+        checks[name] = { ok: false, detail: (error as Error).message };
+      }
+    };
+    await check('nats', async () => {
+      if (nats.nc.isClosed()) throw new Error('connection closed');
+      await nats.nc.flush();
+      return `connected to ${nats.nc.getServer()} (nats-server ${nats.nc.info?.version ?? '?'})`;
+    });
+    for (const stream of Object.values(STREAMS)) {
+      await check(`stream ${stream}`, async () => {
+        const info = await nats.jsm.streams.info(stream);
+        return `${info.state.messages} messages, ${info.config.num_replicas} replica(s), ${info.config.storage} storage`;
+      });
+    }
+    await check('bucket sagas', async () => `${(await topology.sagas.status()).values} entries`);
+    await check('catalog', async () => {
+      await catalog.ready;
+      return `${catalog.size} sagas indexed`;
+    });
+    const ready = Object.values(checks).every((c) => c.ok);
+    return reply.code(ready ? 200 : 503).send({ ready, checks });
+  });
+}

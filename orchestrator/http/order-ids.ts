@@ -1,0 +1,33 @@
+import { createHash, randomBytes } from 'node:crypto';
+
+const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz'; // Crockford base32, lower case
+
+function base32(bytes: Uint8Array, length: number): string {
+  let out = '';
+  let bits = 0;
+  let value = 0;
+  for (const byte of bytes) {
+    value = (value << 8) | byte;
+    bits += 8;
+    while (bits >= 5 && out.length < length) {
+      out += ALPHABET[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  if (bits > 0 && out.length < length) out += ALPHABET[(value << (5 - bits)) & 31];
+  return out;
+}
+
+/** `ord_` + 10 characters of millisecond time + 16 random: sortable by creation, unguessable. */
+export function newOrderId(now = Date.now()): string {
+  const time = Buffer.alloc(8);
+  time.writeBigUInt64BE(BigInt(now));
+  return `ord_${base32(time.subarray(2), 10)}${base32(randomBytes(10), 16)}`;
+}
+
+/** The same Idempotency-Key always names the same order. */
+export function orderIdForKey(idempotencyKey: string): string {
+  return `ord_k${base32(createHash('sha256').update(idempotencyKey).digest(), 25)}`;
+}
+
+export const ORDER_ID_PATTERN = '^ord_[0-9a-z]{26}$';

@@ -1,0 +1,70 @@
+/** How an order looks on the API: the saga entry, explained. Pure. */
+import { traceIdOf } from '../../lib/trace.ts';
+import type { SagaEntry, Submission } from '../saga/entry.ts';
+import { actionsAllowed } from '../saga/entry.ts';
+
+export const orderLinks = (orderId: string, traceUrl: string | null) => ({
+  self: `/api/orders/${orderId}`,
+  ui: `/orders/${orderId}`,
+  ...(traceUrl ? { trace: traceUrl } : {}),
+});
+
+export function traceUrlFor(template: string, traceparent: string): string | null {
+  const traceId = traceIdOf(traceparent);
+  return traceId ? template.replace('{traceId}', traceId) : null;
+}
+
+export function orderView(entry: SagaEntry, traceUrlTemplate: string) {
+  const context = entry.snapshot.context;
+  const pending = context.pending;
+  const traceUrl = traceUrlFor(traceUrlTemplate, entry.traceparent);
+  return {
+    orderId: entry.orderId,
+    state: entry.state,
+    status: entry.status,
+    customerId: context.customerId,
+    currency: context.currency,
+    totalCents: context.totalCents,
+    items: context.items,
+    createdAt: new Date(entry.createdAt).toISOString(),
+    updatedAt: new Date(entry.updatedAt).toISOString(),
+    machineVersion: entry.machineVersion,
+    traceId: traceIdOf(entry.traceparent) ?? null,
+    traceUrl,
+    pending: pending
+      ? {
+          ...pending,
+          maxAttempts: context.attemptLimits[pending.step] ?? context.maxAttempts,
+          retrying: pending.attempt > 1,
+          deadline: entry.deadline ? new Date(entry.deadline.at).toISOString() : null,
+        }
+      : null,
+    lastError: context.lastError,
+    context,
+    history: entry.history.map((row) => ({ ...row, at: new Date(row.at).toISOString() })),
+    allowedActions: actionsAllowed(entry),
+    links: orderLinks(entry.orderId, traceUrl),
+  };
+}
+
+/** An order JetStream holds whose saga has not started yet. */
+export function submittedView(submission: Submission, traceUrlTemplate: string) {
+  const { order } = submission;
+  const traceUrl = traceUrlFor(traceUrlTemplate, submission.traceparent);
+  return {
+    orderId: order.orderId,
+    state: 'submitted',
+    status: 'running' as const,
+    customerId: order.customerId,
+    currency: order.currency,
+    totalCents: order.totalCents,
+    items: order.items,
+    traceId: traceIdOf(submission.traceparent) ?? null,
+    traceUrl,
+    pending: null,
+    lastError: null,
+    history: [],
+    allowedActions: [],
+    links: orderLinks(order.orderId, traceUrl),
+  };
+}

@@ -1,0 +1,223 @@
+/**
+ * /api/orders: submit, read, list, and the operator actions. Schemas sit next to handlers.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { newTraceContext } from '../../lib/trace.ts';
+import type { OperatorAction, SagaStatus } from '../../machines/index.ts';
+import type { Submission } from '../saga/entry.ts';
+import { HttpProblem } from './problems.ts';
+import { newOrderId, ORDER_ID_PATTERN, orderIdForKey } from './order-ids.ts';
+import { orderLinks, orderView, submittedView, traceUrlFor } from './order-view.ts';
+
+const STATUSES: SagaStatus[] = ['running', 'completed', 'cancelled', 'failed', 'stuck'];
+
+const orderIdParams = {
+  type: 'object',
+  required: ['orderId'],
+  properties: { orderId: { type: 'string', pattern: ORDER_ID_PATTERN } },
+} as const;
+
+const submitOrderSchema = {
+  headers: {
+    type: 'object',
+    properties: {
+      'idempotency-key': { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' },
+    },
+  },
+  body: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['customerId', 'items'],
+    properties: {
+      customerId: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[\\x21-\\x7e]+$' },
+      items: {
+        type: 'array',
+        minItems: 1,
+        maxItems: 100,
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['sku', 'quantity', 'unitPriceCents'],
+          properties: {
+            sku: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[\\x21-\\x7e]+$' },
+            quantity: { type: 'integer', minimum: 1, maximum: 10_000_000 },
+            unitPriceCents: { type: 'integer', minimum: 0, maximum: 100_000_000_00 },
+          },
+        },
+      },
+      currency: { type: 'string', enum: ['USD'] },
+    },
+  },
+} as const;
+
+interface SubmitBody {
+  customerId: string;
+  items: { sku: string; quantity: number; unitPriceCents: number }[];
+  currency?: 'USD';
+}
+
+const listSchema = {
+  querystring: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      status: { type: 'string', enum: STATUSES },
+      state: { type: 'string', maxLength: 64 },
+      customerId: { type: 'string', maxLength: 128 },
+      limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+      cursor: { type: 'string', maxLength: 200 },
+    },
+  },
+} as const;
+
+interface ListQuerystring {
+  status?: SagaStatus;
+  state?: string;
+  customerId?: string;
+  limit: number;
+  cursor?: string;
+}
+
+const actionSchema = {
+  params: orderIdParams,
+  body: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['reason'],
+    properties: { reason: { type: 'string', minLength: 1, maxLength: 1000 } },
+  },
+} as const;
+
+const OPERATOR_EVENTS = { retry: 'RETRY', compensate: 'COMPENSATE', cancel: 'CANCEL' } as const;
+
+function requestHashOf(body: SubmitBody): string {
+  const canonical = JSON.stringify({
+    customerId: body.customerId,
+    currency: body.currency ?? 'USD',
+    items: body.items.map(({ sku, quantity, unitPriceCents }) => ({ sku, quantity, unitPriceCents })),
+  });
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
+export async function ordersRoutes(app: FastifyInstance): Promise<void> {
+  const { runtime, catalog, config } = app.saga;
+
+  /** The operator's name, for the history: from the header, else anonymous. */
+  const actorOf = (request: FastifyRequest) => String(request.headers['x-actor'] ?? 'anonymous').slice(0, 100);
+
+  const requireOpsToken = async (request: FastifyRequest) => {
+    if (!config.opsToken) return;
+    const header = request.headers.authorization;
+    if (!header) throw new HttpProblem(401, 'Unauthorized', 'operator actions need Authorization: Bearer <OPS_TOKEN>');
+    if (header !== `Bearer ${config.opsToken}`) throw new HttpProblem(403, 'Forbidden', 'the bearer token is not valid');
+  };
+
+  async function existingOrder(orderId: string) {
+    const stored = await runtime.read(orderId);
+    if (stored) return { requestHash: stored.entry.requestHash, view: orderView(stored.entry, config.traceUrlTemplate) };
+    const submission = await runtime.findSubmission(orderId);
+    if (submission) return { requestHash: submission.requestHash, view: submittedView(submission, config.traceUrlTemplate) };
+    return null;
+  }
+
+  app.post<{ Body: SubmitBody; Headers: { 'idempotency-key'?: string } }>(
+    '/api/orders',
+    { schema: submitOrderSchema },
+    async (request, reply) => {
+      const body = request.body;
+      const totalCents = body.items.reduce((sum, item) => sum + item.quantity * item.unitPriceCents, 0);
+      if (!Number.isSafeInteger(totalCents)) {
+        throw new HttpProblem(400, 'Invalid request', 'items total is too large', {
+          errors: [{ field: 'items', message: 'total of quantity × unitPriceCents is too large' }],
+        });
+      }
+      const idempotencyKey = request.headers['idempotency-key'];
+      const requestHash = requestHashOf(body);
+      const orderId = idempotencyKey ? orderIdForKey(idempotencyKey) : newOrderId();
+
+      const replay = async () => {
+        const existing = await existingOrder(orderId);
+        if (!existing) return false;
+        if (existing.requestHash !== requestHash) {
+          throw new HttpProblem(422, 'Idempotency-Key reused', 'this Idempotency-Key was used for a different order', {
+            errors: [{ field: 'headers.idempotency-key', message: 'was already used with a different request body' }],
+          });
+        }
+        reply.header('Idempotent-Replayed', 'true');
+        reply.code(202).send({ orderId, state: existing.view.state, status: existing.view.status, links: existing.view.links });
+        return true;
+      };
+      if (idempotencyKey && (await replay())) return reply;
+
+      const trace = newTraceContext();
+      const submission: Submission = {
+        order: { orderId, customerId: body.customerId, currency: body.currency ?? 'USD', items: body.items, totalCents },
+        traceparent: trace.traceparent,
+        ...(idempotencyKey ? { idempotencyKey } : {}),
+        requestHash,
+      };
+      let stored: { duplicate: boolean };
+      try {
+        stored = await runtime.submit(submission);
+      } catch (error) {
+        request.log.error({ err: error, orderId }, 'submission not stored');
+        throw new HttpProblem(503, 'Service unavailable', 'the order could not be stored; it was not accepted, retry later', {
+          retryable: true,
+        });
+      }
+      // A concurrent request with the same key won the race: answer with its order.
+      if (stored.duplicate && (await replay())) return reply;
+      const traceUrl = traceUrlFor(config.traceUrlTemplate, trace.traceparent);
+      return reply
+        .code(202)
+        .header('Location', `/api/orders/${orderId}`)
+        .send({ orderId, state: 'submitted', status: 'running', links: orderLinks(orderId, traceUrl) });
+    },
+  );
+
+  app.get<{ Params: { orderId: string } }>('/api/orders/:orderId', { schema: { params: orderIdParams } }, async (request) => {
+    const found = await existingOrder(request.params.orderId);
+    if (!found) throw new HttpProblem(404, 'Not found', `no order ${request.params.orderId}`);
+    return found.view;
+  });
+
+  app.get<{ Querystring: ListQuerystring }>('/api/orders', { schema: listSchema }, async (request) => {
+    await catalog.ready;
+    const { status, state, customerId, limit, cursor } = request.query;
+    const page = catalog.list({ status, state, customerId, limit, cursor });
+    return {
+      items: page.items.map((summary) => ({
+        ...summary,
+        createdAt: new Date(summary.createdAt).toISOString(),
+        updatedAt: new Date(summary.updatedAt).toISOString(),
+        deadline: summary.deadline ? new Date(summary.deadline.at).toISOString() : null,
+      })),
+      nextCursor: page.nextCursor,
+    };
+  });
+
+  for (const action of Object.keys(OPERATOR_EVENTS) as OperatorAction[]) {
+    app.post<{ Params: { orderId: string }; Body: { reason: string } }>(
+      `/api/orders/:orderId/${action}`,
+      { schema: actionSchema, preHandler: requireOpsToken },
+      async (request) => {
+        const { orderId } = request.params;
+        const actor = actorOf(request);
+        const event = { type: OPERATOR_EVENTS[action], actor, reason: request.body.reason };
+        const outcome = await runtime.apply(orderId, event, `operator:${action}:${randomUUID()}`);
+        if (outcome.kind === 'unknownSaga') throw new HttpProblem(404, 'Not found', `no order ${orderId}`);
+        if (outcome.kind !== 'applied') {
+          const current = await runtime.read(orderId);
+          const allowed = current ? orderView(current.entry, config.traceUrlTemplate).allowedActions : [];
+          throw new HttpProblem(409, 'Action not allowed', `${action} is not allowed while the order is ${current?.entry.state ?? 'unknown'}`, {
+            state: current?.entry.state,
+            allowedActions: allowed,
+          });
+        }
+        request.log.info({ orderId, action, actor }, 'operator action applied');
+        return orderView(outcome.entry, config.traceUrlTemplate);
+      },
+    );
+  }
+}

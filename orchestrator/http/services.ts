@@ -1,0 +1,19 @@
+/** What route plugins share, as one Fastify decorator (`app.saga`), never as globals. */
+import type { Nats, Topology } from '../../lib/topology.ts';
+import type { Config } from '../../lib/config.ts';
+import type { SagaCatalog } from '../saga/catalog.ts';
+import type { SagaRuntime } from '../saga/runtime.ts';
+
+export interface SagaServices {
+  config: Config;
+  nats: Nats;
+  topology: Topology;
+  runtime: SagaRuntime;
+  catalog: SagaCatalog;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    saga: SagaServices;
+  }
+}

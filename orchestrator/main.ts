@@ -1,0 +1,62 @@
+/**
+ * The orchestrator service: HTTP API, the saga inbox, durable deadlines and the catalog.
+ * `npm run start:orchestrator`.
+ */
+import { describeConfig, loadConfigOrExit } from '../lib/config.ts';
+import { createLogger } from '../lib/logger.ts';
+import { connectNats, ensureTopology } from '../lib/topology.ts';
+import { buildApp } from './http/app.ts';
+import { SagaCatalog } from './saga/catalog.ts';
+import { DeadlineScheduler } from './saga/deadlines.ts';
+import { Inbox } from './saga/inbox.ts';
+import { SagaRuntime } from './saga/runtime.ts';
+
+const config = loadConfigOrExit();
+const logger = createLogger('orchestrator', config);
+logger.info({ config: describeConfig(config) }, 'starting orchestrator');
+
+const nats = await connectNats(config, `orchestrator ${config.instanceId}`);
+const topology = await ensureTopology(nats, config);
+const runtime = new SagaRuntime(topology.sagas, nats.js, nats.jsm, config, logger);
+
+const catalog = new SagaCatalog(logger);
+await catalog.start(topology.sagas);
+await catalog.ready;
+const deadlines = new DeadlineScheduler(runtime, logger);
+deadlines.attach(catalog);
+deadlines.start();
+
+// Recovery: a crash between a step's write and its publish leaves commands in the outbox.
+let republished = 0;
+for (const summary of catalog.all()) {
+  if (summary.status !== 'running' || !summary.pending) continue;
+  const stored = await runtime.read(summary.orderId);
+  if (stored) {
+    await runtime.publishOutbox(stored.entry);
+    republished++;
+  }
+}
+logger.info({ sagas: catalog.size, republished }, 'catalog loaded; outboxes of running sagas re-published');
+
+const inbox = new Inbox(runtime, nats.js, logger);
+await inbox.start(config.orchestratorConcurrency);
+
+const app = await buildApp({ config, nats, topology, runtime, catalog }, logger);
+const address = await app.listen({ host: config.host, port: config.port });
+logger.info({ address }, `orchestrator listening on ${address}`);
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'draining');
+  await app.close();
+  await inbox.stop();
+  deadlines.stop();
+  catalog.stop();
+  await nats.nc.drain();
+  logger.info('stopped');
+  process.exit(0);
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));

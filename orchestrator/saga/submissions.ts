@@ -1,0 +1,38 @@
+/** Conversions between the wire's OrderSubmitted and the runtime's Submission. Pure. */
+import { create, LineItemSchema, OrderSchema, OrderSubmittedSchema, TraceContextSchema, type OrderSubmitted } from '../../lib/codec.ts';
+import type { Submission } from './entry.ts';
+
+export function submissionOf(message: OrderSubmitted): Submission {
+  const order = message.order!;
+  return {
+    order: {
+      orderId: order.orderId,
+      customerId: order.customerId,
+      currency: order.currency || 'USD',
+      items: order.items.map((item) => ({
+        sku: item.sku,
+        quantity: item.quantity,
+        unitPriceCents: Number(item.unitPriceCents),
+      })),
+      totalCents: Number(order.totalCents),
+    },
+    traceparent: message.trace?.traceparent ?? '',
+    ...(message.idempotencyKey ? { idempotencyKey: message.idempotencyKey } : {}),
+    requestHash: message.requestHash,
+  };
+}
+
+export function submissionToProto(submission: Submission, submittedAt: number): OrderSubmitted {
+  const { order } = submission;
+  return create(OrderSubmittedSchema, {
+    order: create(OrderSchema, {
+      ...order,
+      items: order.items.map((item) => create(LineItemSchema, { ...item, unitPriceCents: BigInt(item.unitPriceCents) })),
+      totalCents: BigInt(order.totalCents),
+      submittedAtMs: BigInt(submittedAt),
+    }),
+    idempotencyKey: submission.idempotencyKey ?? '',
+    requestHash: submission.requestHash,
+    trace: create(TraceContextSchema, { traceparent: submission.traceparent }),
+  });
+}
