@@ -1,0 +1,162 @@
+/**
+ * The whole system for one test file, as real processes: a private nats-server, the
+ * orchestrator and the three workers, each a child process that a test can SIGKILL and
+ * start again. Nothing here talks to the machine's shared NATS on 4222.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { CONSUMERS, STREAMS } from '../../lib/topology.ts';
+import { freePort, startNats, type TestNats } from './nats-server.ts';
+
+export type ServiceName = 'orchestrator' | 'inventory' | 'payment' | 'shipping';
+const WORKERS = ['inventory', 'payment', 'shipping'] as const;
+
+export interface ServiceProcess {
+  name: ServiceName;
+  /** SIGKILL: no drain, no goodbye. */
+  kill(): Promise<void>;
+  /** SIGTERM and wait for a clean exit. */
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  readonly log: string;
+}
+
+export interface TestSystem {
+  nats: TestNats;
+  baseUrl: string;
+  services: Record<ServiceName, ServiceProcess>;
+  api<T = any>(path: string, init?: { method?: string; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: T; headers: Headers }>;
+  /** A NATS connection for assertions (streams, KV). */
+  connection(): Promise<NatsConnection>;
+  stop(): Promise<void>;
+}
+
+export interface SystemOptions {
+  env?: Record<string, string>;
+  /** Start the workers too (default true). */
+  workers?: boolean;
+}
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+
+function serviceProcess(name: ServiceName, args: string[], env: NodeJS.ProcessEnv, ready: () => Promise<void>): ServiceProcess {
+  let child: ChildProcess | undefined;
+  let log = '';
+  const exited = () => !child || child.exitCode !== null || child.signalCode !== null;
+  const waitExit = (c: ChildProcess) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r())));
+  return {
+    name,
+    get log() {
+      return log;
+    },
+    async start() {
+      child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const keep = (chunk: Buffer) => (log = (log + chunk.toString()).slice(-200_000));
+      child.stdout!.on('data', keep);
+      child.stderr!.on('data', keep);
+      const started = child;
+      await Promise.race([
+        ready(),
+        waitExit(started).then(() => {
+          throw new Error(`${name} exited during start-up:\n${log.slice(-3000)}`);
+        }),
+      ]);
+    },
+    async kill() {
+      if (exited()) return;
+      const c = child!;
+      c.kill('SIGKILL');
+      await waitExit(c);
+    },
+    async stop() {
+      if (exited()) return;
+      const c = child!;
+      c.kill('SIGTERM');
+      const timer = setTimeout(() => c.kill('SIGKILL'), 10_000);
+      await waitExit(c);
+      clearTimeout(timer);
+    },
+  };
+}
+
+async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await probe().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+export async function startSystem(options: SystemOptions = {}): Promise<TestSystem> {
+  const nats = await startNats();
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NATS_URL: nats.url,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    ...options.env,
+  };
+  const connections: NatsConnection[] = [];
+  const connection = async () => {
+    const nc = await connect({ servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+    connections.push(nc);
+    return nc;
+  };
+  const probe = await connection();
+
+  const orchestratorReady = () =>
+    until('the orchestrator to be ready', async () => (await fetch(`${baseUrl}/ready`)).status === 200);
+  /** A worker is ready when its durable consumer has a pull request waiting. */
+  const workerReady = (service: (typeof WORKERS)[number]) => () =>
+    until(`worker ${service} to pull`, async () => {
+      const jsm = await jetstreamManager(probe);
+      const info = await jsm.consumers.info(STREAMS.commands, CONSUMERS.worker(service));
+      return info.num_waiting > 0;
+    });
+
+  const services = {
+    orchestrator: serviceProcess('orchestrator', ['orchestrator/main.ts'], env, orchestratorReady),
+  } as Record<ServiceName, ServiceProcess>;
+  for (const service of WORKERS) {
+    services[service] = serviceProcess(service, ['workers/main.ts', service], env, workerReady(service));
+  }
+
+  // The orchestrator creates the streams and consumers the workers attach to.
+  await services.orchestrator.start();
+  if (options.workers !== false) await Promise.all(WORKERS.map((w) => services[w].start()));
+
+  return {
+    nats,
+    baseUrl,
+    services,
+    connection,
+    async api(path, init = {}) {
+      const response = await fetch(`${baseUrl}${path}`, {
+        method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
+        headers: { ...(init.body === undefined ? {} : { 'content-type': 'application/json' }), ...init.headers },
+        body: init.body === undefined ? undefined : typeof init.body === 'string' ? init.body : JSON.stringify(init.body),
+      });
+      const text = await response.text();
+      let body: any = text;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // not JSON: keep the text
+      }
+      return { status: response.status, body, headers: response.headers };
+    },
+    async stop() {
+      await Promise.all(Object.values(services).map((s) => s.stop()));
+      await Promise.all(connections.map((c) => c.close().catch(() => undefined)));
+      await nats.stop();
+    },
+  };
+}
+
+export { until };
