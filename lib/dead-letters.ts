@@ -22,5 +22,7 @@ export async function deadLetter(js: JetStreamClient, msg: JsMsg, service: strin
     headers: h,
     msgID: `dlq:${msg.info.stream}:${msg.seq}`,
   });
-  msg.term(reason.slice(0, 200));
+  // No reason on the TERM: servers before 2.10.4 ignore a "+TERM <reason>" ack entirely and
+  // would deliver the message again and again. The reason travels in the Dlq-Reason header.
+  msg.term();
 }

@@ -1,0 +1,107 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { codec, create, OrderSubmittedSchema } from '../../lib/codec.ts';
+import { totalsOf } from '../../workers/ledger.ts';
+import { backoffDelayMs } from '../../workers/runtime.ts';
+import { commands, eventually, outcomeOf, startHarness, type WorkerHarness } from './harness.ts';
+
+let h: WorkerHarness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterEach(() => h.stopWorkers());
+afterAll(() => h.close());
+
+describe('worker runtime under faults', () => {
+  it('dead-letters undecodable and wrong-typed messages with a reason, and keeps serving', async () => {
+    await h.startService('payment');
+    const before = (await h.deadLetters()).length;
+    await h.sendRaw('payment', randomBytes(64), 'ord-poison-1');
+    const order = create(OrderSubmittedSchema, {
+      order: { orderId: 'ord-poison-2', customerId: 'cust-1', items: [{ sku: 'MUG', quantity: 1 }] },
+    });
+    await h.sendRaw('payment', codec.submission.encode(order), 'ord-poison-2');
+    // A well-formed command of another service, on this service's subject.
+    await h.sendRaw('payment', codec.command.encode(commands.reserve('ord-poison-3', [{ sku: 'MUG', quantity: 1 }])), 'ord-poison-3');
+    const good = commands.charge('ord-after-poison', 'cust-1', 500);
+    await h.send(good);
+
+    expect(outcomeOf(await h.reply(good.meta!.commandId))).toMatchObject({ kind: 'succeeded' });
+    const letters = await eventually(async () => {
+      const all = (await h.deadLetters()).slice(before);
+      expect(all).toHaveLength(3);
+      return all;
+    });
+    for (const letter of letters) {
+      expect(letter).toMatchObject({ subject: 'saga.cmd.payment', service: 'payment', reason: expect.any(String) });
+      expect(letter.reason!.length).toBeGreaterThan(0);
+    }
+    expect(letters[2]!.reason).toMatch(/inventory command/);
+    // Settled, not left to be delivered again.
+    await eventually(async () => {
+      const info = await h.nats.jsm.consumers.info('SAGA_COMMANDS', 'worker_payment');
+      expect(info.num_ack_pending + info.num_pending).toBe(0);
+    });
+  });
+
+  it('with FAULT_RATE=0.5 every one of 30 commands still takes effect exactly once', async () => {
+    await h.startService('payment', { faultRate: 0.5, workerMaxDeliveries: 40, workerBackoffMs: 5 });
+    const charges = Array.from({ length: 30 }, (_, i) => commands.charge(`ord-flaky-${i}`, 'cust-1', 100 + i));
+    await Promise.all(charges.map((command) => h.send(command)));
+
+    const replies = await Promise.all(charges.map((command) => h.reply(command.meta!.commandId, 15_000)));
+    expect(replies.map((reply) => outcomeOf(reply).kind)).toEqual(charges.map(() => 'succeeded'));
+    // The faults did happen: some commands needed several deliveries.
+    expect(replies.reduce((sum, reply) => sum + reply.deliveries, 0)).toBeGreaterThan(30);
+
+    const entries = (await h.ledger('payment')).filter((entry) => entry.orderId.startsWith('ord-flaky-'));
+    expect(entries).toHaveLength(30);
+    expect(totalsOf(entries).chargePayment).toEqual({
+      succeeded: 30,
+      failed: 0,
+      tombstones: 0,
+      units: 0,
+      amountCents: charges.reduce((sum, _, i) => sum + 100 + i, 0),
+    });
+  });
+
+  it('gives up after WORKER_MAX_DELIVERIES: dead letter plus a failed_transiently reply, and no effect', async () => {
+    const before = (await h.deadLetters()).length;
+    await h.startService('payment', { faultRate: 1, workerMaxDeliveries: 3, workerBackoffMs: 10 });
+    const command = commands.charge('ord-hopeless', 'cust-1', 900);
+    await h.send(command);
+
+    const reply = await h.reply(command.meta!.commandId);
+    expect(outcomeOf(reply)).toEqual({ kind: 'failedTransiently', message: 'gave up after 3 deliveries: simulated transient fault' });
+    expect(reply.deliveries).toBe(3);
+    const letters = await eventually(async () => {
+      const all = (await h.deadLetters()).slice(before);
+      expect(all).toHaveLength(1);
+      return all;
+    });
+    expect(letters[0]!.reason).toBe('gave up after 3 deliveries: simulated transient fault');
+    expect(codec.command.decode(letters[0]!.data).meta!.commandId).toBe(command.meta!.commandId);
+    expect(await h.entry('payment', 'ord-hopeless')).toBeUndefined();
+  });
+
+  it('hands a command that is only waiting back on stop, and another worker answers it', async () => {
+    await h.startService('payment', { workerLatencyMs: 30_000 });
+    const command = commands.charge('ord-handover', 'cust-1', 300);
+    await h.send(command);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const started = Date.now();
+    await h.stopWorkers();
+    expect(Date.now() - started).toBeLessThan(2_000);
+
+    // Handed back, not left to the 30 s ack deadline.
+    await h.startService('payment');
+    expect(outcomeOf(await h.reply(command.meta!.commandId, 3_000))).toMatchObject({ kind: 'succeeded' });
+  });
+
+  it('backs off exponentially with full jitter, capped at 5 s', () => {
+    expect(backoffDelayMs(1, 100, () => 0.999)).toBe(100);
+    expect(backoffDelayMs(4, 100, () => 0.5)).toBe(400);
+    expect(backoffDelayMs(20, 100, () => 0.999)).toBe(4_995);
+    expect(backoffDelayMs(3, 100, () => 0)).toBe(0);
+  });
+});

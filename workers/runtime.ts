@@ -1,0 +1,181 @@
+/**
+ * The one runtime every worker service runs on; services differ only in their business
+ * function. It pulls the service's commands from its durable consumer (bounded concurrency,
+ * one order at a time), answers each with a Reply, retries transient faults through JetStream
+ * with backoff, and parks what it cannot handle in the dead-letter stream.
+ *
+ * A command is acknowledged only after its reply is stored. A crash in between means a
+ * redelivery, which finds the effect in the ledger and answers the same again; the reply's
+ * message id makes the event stream keep just one.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { headers as natsHeaders } from '@nats-io/transport-node';
+import type { JsMsg } from '@nats-io/jetstream';
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import { codec, create, PoisonMessageError, ReplySchema, stepFromProto, type Command } from '../lib/codec.ts';
+import type { Config } from '../lib/config.ts';
+import { startConsuming } from '../lib/consume.ts';
+import { deadLetter } from '../lib/dead-letters.ts';
+import type { Logger } from '../lib/logger.ts';
+import { CONSUMERS, HEADERS, STREAMS, SUBJECTS, type Nats, type Topology } from '../lib/topology.ts';
+import { childTraceContext } from '../lib/trace.ts';
+import { STEPS, type Service } from '../machines/index.ts';
+import { TransientError, type BusinessFunction, type Outcome } from './business.ts';
+import { isLedgerKey } from './ledger.ts';
+
+export type WorkerConfig = Pick<
+  Config,
+  'workerPoolSize' | 'workerMaxDeliveries' | 'workerBackoffMs' | 'faultRate' | 'workerLatencyMs' | 'slowShippingMs' | 'instanceId'
+>;
+
+export interface WorkerOptions {
+  service: Service;
+  business: BusinessFunction;
+  config: WorkerConfig;
+  nats: Nats;
+  topology: Topology;
+  logger: Logger;
+  /** How often a handler still running tells JetStream so (the consumers' ack_wait is 30 s). */
+  heartbeatMs?: number;
+}
+
+export interface Worker {
+  /** Stop taking commands, hand back the ones only waiting, and let the others finish. */
+  stop(): Promise<void>;
+}
+
+const MAX_BACKOFF_MS = 5_000;
+
+/** Exponential backoff with full jitter, so commands that failed together do not retry together. */
+export function backoffDelayMs(deliveryCount: number, baseMs: number, random: () => number = Math.random): number {
+  return Math.round(random() * Math.min(MAX_BACKOFF_MS, baseMs * 2 ** (deliveryCount - 1)));
+}
+
+type ReplyOutcome = MessageInitShape<typeof ReplySchema>['outcome'];
+
+const replyOutcome = (outcome: Outcome): ReplyOutcome =>
+  outcome.kind === 'succeeded'
+    ? { case: 'succeeded', value: { reference: outcome.reference } }
+    : { case: 'failed', value: { code: outcome.code, message: outcome.message } };
+
+const isAbort = (error: unknown) => error instanceof Error && error.name === 'AbortError';
+
+export async function startWorker(options: WorkerOptions): Promise<Worker> {
+  const { service, business, config, nats, logger } = options;
+  const ledger = options.topology.ledgers[service];
+  const heartbeatMs = options.heartbeatMs ?? 10_000;
+  const stopping = new AbortController();
+  const { signal } = stopping;
+
+  /** The command in the message, or why this service can never act on it. */
+  function commandIn(msg: JsMsg): Command | { poison: string } {
+    let command: Command;
+    try {
+      command = codec.command.decode(msg.data);
+    } catch (error) {
+      if (error instanceof PoisonMessageError) return { poison: error.message };
+      throw error;
+    }
+    const { orderId, step } = command.meta!;
+    const owner = STEPS[stepFromProto(step)!].service;
+    if (owner !== service) return { poison: `a ${owner} command (${stepFromProto(step)}) reached ${service}` };
+    if (!isLedgerKey(orderId)) return { poison: `order id ${JSON.stringify(orderId)} cannot key a ledger entry` };
+    return command;
+  }
+
+  /** Simulated latency and transient faults come first: a fault never follows an effect. */
+  async function perform(command: Command): Promise<Outcome> {
+    if (config.workerLatencyMs > 0) await sleep(config.workerLatencyMs, undefined, { signal });
+    if (Math.random() < config.faultRate) throw new TransientError('simulated transient fault');
+    return business(command, ledger, { config, logger, signal });
+  }
+
+  async function publishReply(command: Command, msg: JsMsg, outcome: ReplyOutcome): Promise<void> {
+    const meta = command.meta!;
+    const reply = create(ReplySchema, {
+      meta,
+      workerInstance: config.instanceId,
+      deliveries: msg.info.deliveryCount,
+      outcome,
+    });
+    const trace = childTraceContext(meta.trace);
+    const h = natsHeaders();
+    h.set(HEADERS.orderId, meta.orderId);
+    h.set(HEADERS.traceparent, trace.traceparent);
+    if (trace.tracestate) h.set(HEADERS.tracestate, trace.tracestate);
+    await nats.js.publish(SUBJECTS.reply(service), codec.reply.encode(reply), { msgID: `reply:${meta.commandId}`, headers: h });
+  }
+
+  /** Let JetStream deliver the command again later, or give up and let the saga decide. */
+  async function retryOrGiveUp(command: Command, msg: JsMsg, error: TransientError): Promise<void> {
+    const deliveries = msg.info.deliveryCount;
+    const log = { orderId: command.meta!.orderId, commandId: command.meta!.commandId, deliveries, reason: error.message };
+    if (deliveries < config.workerMaxDeliveries) {
+      const delayMs = backoffDelayMs(deliveries, config.workerBackoffMs);
+      logger.debug({ ...log, delayMs }, 'transient failure; command will be delivered again');
+      msg.nak(delayMs);
+      return;
+    }
+    const reason = `gave up after ${deliveries} deliveries: ${error.message}`;
+    // Reply before dead-lettering: dead-lettering settles the message, so a crash in between
+    // must leave it to be delivered (and given up on) again rather than never answered.
+    await publishReply(command, msg, { case: 'failedTransiently', value: { message: reason } });
+    await deadLetter(nats.js, msg, service, reason);
+    logger.warn(log, 'gave up on a command after transient failures; dead-lettered it and told the saga');
+  }
+
+  async function handle(msg: JsMsg): Promise<void> {
+    const command = commandIn(msg);
+    if ('poison' in command) {
+      await deadLetter(nats.js, msg, service, command.poison);
+      logger.error({ subject: msg.subject, seq: msg.seq, reason: command.poison }, 'dead-lettered a command no handler can act on');
+      return;
+    }
+    const meta = command.meta!;
+    const heartbeat = setInterval(() => {
+      try {
+        msg.working();
+      } catch (error) {
+        logger.warn({ err: error, commandId: meta.commandId }, 'could not extend the ack deadline');
+      }
+    }, heartbeatMs);
+    try {
+      const outcome = await perform(command);
+      await publishReply(command, msg, replyOutcome(outcome));
+      msg.ack();
+      logger.info(
+        { orderId: meta.orderId, step: stepFromProto(meta.step), commandId: meta.commandId, deliveries: msg.info.deliveryCount, ...outcome },
+        'command answered',
+      );
+    } catch (error) {
+      if (error instanceof TransientError) await retryOrGiveUp(command, msg, error);
+      // Stopping interrupted a wait before any effect: another instance can take it now.
+      else if (signal.aborted && isAbort(error)) msg.nak();
+      // Anything else (NATS unreachable, a bug) is retried by startConsuming until it works:
+      // an outage must not turn into dead letters.
+      else throw error;
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  const consumer = await nats.js.consumers.get(STREAMS.commands, CONSUMERS.worker(service));
+  const consumption = await startConsuming({
+    consumer,
+    concurrency: config.workerPoolSize,
+    keyOf: (msg) => msg.headers?.get(HEADERS.orderId) || undefined,
+    handle,
+    onError: (error, msg) => logger.error({ err: error, subject: msg.subject, seq: msg.seq }, 'command handler failed; will retry'),
+  });
+  logger.info({ service, poolSize: config.workerPoolSize }, 'worker consuming commands');
+
+  return {
+    async stop() {
+      // Stop pulling first, so the commands handed back below go to another instance, not to us.
+      const stopped = consumption.stop();
+      stopping.abort();
+      await stopped;
+      logger.info({ service }, 'worker stopped');
+    },
+  };
+}

@@ -1,0 +1,22 @@
+/** Every worker service by name: how to open its business rules on its ledger. */
+import type { KV } from '@nats-io/kv';
+import type { Logger } from '../lib/logger.ts';
+import type { Service } from '../machines/index.ts';
+import type { BusinessFunction, OpenService } from './business.ts';
+import { openInventory } from './inventory.ts';
+import { payment } from './payment.ts';
+import { shipping } from './shipping.ts';
+
+const stateless = (business: BusinessFunction) => async (): Promise<OpenService> => ({ business, close: async () => {} });
+
+export const SERVICES: Record<Service, (ledger: KV, logger: Logger) => Promise<OpenService>> = {
+  inventory: openInventory,
+  payment: stateless(payment),
+  shipping: stateless(shipping),
+};
+
+export const SERVICE_NAMES = Object.keys(SERVICES) as Service[];
+
+export function isService(name: string | undefined): name is Service {
+  return name !== undefined && Object.hasOwn(SERVICES, name);
+}
