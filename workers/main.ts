@@ -10,10 +10,8 @@ import { isService, SERVICE_NAMES, SERVICES } from './services.ts';
 
 const name = process.argv[2];
 if (!isService(name)) {
-  console.error(
-    `${name ? `unknown worker service "${name}"` : 'which worker service?'}: ` +
-      `usage: npm run start:worker -- ${SERVICE_NAMES.join('|')}`,
-  );
+  const problem = name ? `unknown worker service "${name}"` : 'no worker service named';
+  console.error(`${problem}. Valid services: ${SERVICE_NAMES.join(', ')}.\nusage: npm run start:worker -- ${SERVICE_NAMES.join('|')}`);
   process.exit(2);
 }
 

@@ -86,6 +86,7 @@ describe('inventory worker', () => {
     const commandId = command.meta!.commandId;
     await h.send(command);
     await h.reply(commandId);
+    const booked = await h.topology.ledgers.inventory.get('ord-inv-dup');
     // As on recovery after the stream's duplicate window: the same command, stored again.
     await h.send(command, { msgID: `${commandId}#again` });
 
@@ -95,6 +96,8 @@ describe('inventory worker', () => {
       return answers;
     });
     expect(second).toEqual(first);
+    // The second delivery read the books and wrote nothing.
+    expect((await h.topology.ledgers.inventory.get('ord-inv-dup'))?.revision).toBe(booked?.revision);
     const entry = await h.entry('inventory', 'ord-inv-dup');
     expect(Object.keys(entry!.effects)).toHaveLength(1);
     expect(totalsOf([entry!]).reserveInventory).toMatchObject({ succeeded: 1, units: 3 });

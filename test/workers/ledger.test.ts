@@ -1,0 +1,42 @@
+/**
+ * The books under racing instances: several workers (here: concurrent calls) booking for one
+ * order at the same moment, which per-order ordering inside one process cannot prevent.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyOnce, listLedger, totalsOf, type Decision } from '../../workers/ledger.ts';
+import { commands, startHarness, type WorkerHarness } from './harness.ts';
+
+let h: WorkerHarness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(() => h.close());
+
+const reserveFive: Decision = { outcome: 'succeeded', reference: 'rsv', items: [{ sku: 'PEN', quantity: 5 }] };
+
+describe('ledger', () => {
+  it('books one effect when many deliveries and attempts of a step race, and all get that effect', async () => {
+    const kv = h.topology.ledgers.inventory;
+    const attempts = Array.from({ length: 12 }, (_, i) => commands.reserve('ord-race-1', [{ sku: 'PEN', quantity: 5 }], (i % 3) + 1));
+    const applied = await Promise.all(attempts.map((command) => applyOnce(kv, command.meta!, () => reserveFive)));
+
+    const winners = new Set(applied.map(({ effect }) => JSON.stringify(effect)));
+    expect(winners.size).toBe(1);
+    const entry = (await listLedger(kv)).find((e) => e.orderId === 'ord-race-1')!;
+    expect(Object.keys(entry.effects)).toHaveLength(1);
+    expect(totalsOf([entry]).reserveInventory?.units).toBe(5);
+  });
+
+  it('loses no effect when different steps of one order are booked at the same moment', async () => {
+    const kv = h.topology.ledgers.inventory;
+    const reserve = commands.reserve('ord-race-2', [{ sku: 'PEN', quantity: 5 }]);
+    const release = commands.release('ord-race-2', [{ sku: 'PEN', quantity: 5 }]);
+    await Promise.all([
+      applyOnce(kv, reserve.meta!, () => reserveFive),
+      applyOnce(kv, release.meta!, () => ({ outcome: 'succeeded', reference: 'rls', items: [] })),
+    ]);
+
+    const entry = (await listLedger(kv)).find((e) => e.orderId === 'ord-race-2')!;
+    expect(Object.values(entry.effects).map((effect) => effect.step).sort()).toEqual(['releaseInventory', 'reserveInventory']);
+  });
+});
