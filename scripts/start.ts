@@ -69,8 +69,10 @@ async function embeddedNats(): Promise<string> {
   const dataDir = resolve(config.dataDir, 'nats');
   mkdirSync(dataDir, { recursive: true });
   say(`starting nats-server -js on 127.0.0.1:4222 with data in ${dataDir}`);
+  // Its own process group: Ctrl-C reaches the services, and NATS stops only after they drained.
   const server = spawn('nats-server', ['-a', '127.0.0.1', '-p', '4222', '-js', '-sd', dataDir], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
   children.set('nats-server', server);
   pipeWithPrefix('nats-server', COLORS[4]!, server);
@@ -98,7 +100,7 @@ async function main() {
     run(`worker-${service}`, [...tsx, 'workers/main.ts', service], env, COLORS[i + 1]!, true),
   );
   const host = config.host === '0.0.0.0' ? 'localhost' : config.host;
-  say(`orders API and UI: http://${host}:${config.port}/  (Ctrl-C stops everything)`);
+  say(`orders API: http://${host}:${config.port}/api/orders  (Ctrl-C stops everything)`);
 }
 
 async function shutdown(signal: string) {
