@@ -40,8 +40,14 @@ export async function startConsuming(options: ConsumeOptions): Promise<Consumpti
     }
   };
 
+  let stopping = false;
   const loop = (async () => {
     for await (const msg of messages) {
+      // Fetched but not started when we stop: hand it back now rather than after ack_wait.
+      if (stopping) {
+        msg.nak();
+        continue;
+      }
       while (inFlight.size >= concurrency) await Promise.race(inFlight);
       const key = keyOf?.(msg);
       const before = key ? lastOfKey.get(key) : undefined;
@@ -60,6 +66,7 @@ export async function startConsuming(options: ConsumeOptions): Promise<Consumpti
       return inFlight.size;
     },
     async stop() {
+      stopping = true;
       await messages.close();
       await loop.catch(() => undefined);
       await Promise.allSettled([...inFlight]);

@@ -44,6 +44,8 @@ export interface HistoryRow {
   actor?: string;
   /** The worker instance that answered, for replies. */
   worker?: string;
+  /** The event exactly as applied, so the history can be replayed through the machine. */
+  payload?: SagaEvent;
 }
 
 export interface SagaEntry {
@@ -153,7 +155,7 @@ export function applyEvent(
     return { kind: 'ignored', reason: `${event.type} is not accepted in state ${entry.state}` };
   }
   const settled = settle(after, entry, now, settings);
-  const row: HistoryRow = { eventId, event: event.type, from: entry.state, to: settled.state, at: now };
+  const row: HistoryRow = { eventId, event: event.type, from: entry.state, to: settled.state, at: now, payload: event };
   if ('reference' in event && event.reference) row.detail = event.reference;
   if ('message' in event) row.detail = event.message;
   if ('reason' in event) {
