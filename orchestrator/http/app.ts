@@ -3,6 +3,10 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from '../../lib/logger.ts';
 import { healthRoutes } from './health.ts';
 import { ordersRoutes } from './orders.ts';
+import { overviewRoutes } from './overview.ts';
+import { streamRoutes } from './stream.ts';
+import { systemRoutes } from './system.ts';
+import { uiRoutes } from './ui-static.ts';
 import { registerProblemHandler } from './problems.ts';
 import type { SagaServices } from './services.ts';
 import { registerValidators } from './validation.ts';
@@ -20,5 +24,9 @@ export async function buildApp(services: SagaServices, logger: Logger): Promise<
   registerProblemHandler(app);
   await app.register(healthRoutes);
   await app.register(ordersRoutes);
+  await app.register(overviewRoutes);
+  await app.register(streamRoutes);
+  await app.register(systemRoutes);
+  await app.register(uiRoutes);
   return app;
 }

@@ -2,6 +2,7 @@
 import { traceIdOf } from '../../lib/trace.ts';
 import type { SagaEntry, Submission } from '../saga/entry.ts';
 import { actionsAllowed } from '../saga/entry.ts';
+import { stateEnteredAt } from '../saga/catalog.ts';
 
 export const orderLinks = (orderId: string, traceUrl: string | null) => ({
   self: `/api/orders/${orderId}`,
@@ -28,6 +29,7 @@ export function orderView(entry: SagaEntry, traceUrlTemplate: string) {
     items: context.items,
     createdAt: new Date(entry.createdAt).toISOString(),
     updatedAt: new Date(entry.updatedAt).toISOString(),
+    stateEnteredAt: new Date(stateEnteredAt(entry)).toISOString(),
     machineVersion: entry.machineVersion,
     traceId: traceIdOf(entry.traceparent) ?? null,
     traceUrl,

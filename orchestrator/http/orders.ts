@@ -5,7 +5,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { newTraceContext } from '../../lib/trace.ts';
 import type { OperatorAction, SagaStatus } from '../../machines/index.ts';
+import { summaryView } from '../saga/catalog.ts';
 import type { Submission } from '../saga/entry.ts';
+import { replayDryRun } from '../saga/replay.ts';
 import { HttpProblem } from './problems.ts';
 import { newOrderId, ORDER_ID_PATTERN, orderIdForKey } from './order-ids.ts';
 import { orderLinks, orderView, submittedView, traceUrlFor } from './order-view.ts';
@@ -65,6 +67,8 @@ const listSchema = {
       status: { type: 'string', enum: STATUSES },
       state: { type: 'string', maxLength: 64 },
       customerId: { type: 'string', maxLength: 128 },
+      q: { type: 'string', minLength: 1, maxLength: 128 },
+      retrying: { type: 'boolean' },
       limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
       cursor: { type: 'string', maxLength: 200 },
     },
@@ -75,6 +79,8 @@ interface ListQuerystring {
   status?: SagaStatus;
   state?: string;
   customerId?: string;
+  q?: string;
+  retrying?: boolean;
   limit: number;
   cursor?: string;
 }
@@ -184,18 +190,28 @@ export async function ordersRoutes(app: FastifyInstance): Promise<void> {
 
   app.get<{ Querystring: ListQuerystring }>('/api/orders', { schema: listSchema }, async (request) => {
     await catalog.ready;
-    const { status, state, customerId, limit, cursor } = request.query;
-    const page = catalog.list({ status, state, customerId, limit, cursor });
-    return {
-      items: page.items.map((summary) => ({
-        ...summary,
-        createdAt: new Date(summary.createdAt).toISOString(),
-        updatedAt: new Date(summary.updatedAt).toISOString(),
-        deadline: summary.deadline ? new Date(summary.deadline.at).toISOString() : null,
-      })),
-      nextCursor: page.nextCursor,
-    };
+    const page = catalog.list(request.query);
+    return { items: page.items.map(summaryView), nextCursor: page.nextCursor };
   });
+
+  app.post<{ Params: { orderId: string }; Querystring: { dryRun?: boolean }; Body: { reason: string } }>(
+    '/api/orders/:orderId/replay',
+    {
+      schema: {
+        ...actionSchema,
+        querystring: { type: 'object', properties: { dryRun: { type: 'boolean', default: false } } },
+      },
+      preHandler: requireOpsToken,
+    },
+    async (request) => {
+      const stored = await runtime.read(request.params.orderId);
+      if (!stored) throw new HttpProblem(404, 'Not found', `no order ${request.params.orderId}`);
+      if (!request.query.dryRun) {
+        throw new HttpProblem(501, 'Not implemented', 'only replay?dryRun=true is available in this version');
+      }
+      return replayDryRun(stored.entry);
+    },
+  );
 
   for (const action of Object.keys(OPERATOR_EVENTS) as OperatorAction[]) {
     app.post<{ Params: { orderId: string }; Body: { reason: string } }>(

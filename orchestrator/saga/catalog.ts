@@ -6,7 +6,7 @@
 import type { KV } from '@nats-io/kv';
 import { codec } from '../../lib/codec.ts';
 import type { Logger } from '../../lib/logger.ts';
-import type { SagaStatus } from '../../machines/index.ts';
+import type { SagaStatus, StepFailure } from '../../machines/index.ts';
 import type { SagaEntry } from './entry.ts';
 
 export interface SagaSummary {
@@ -19,15 +19,23 @@ export interface SagaSummary {
   createdAt: number;
   updatedAt: number;
   machineVersion: string;
-  /** The step the saga waits on and which attempt it is, if any. */
-  pending: { step: string; attempt: number; commandId: string } | null;
+  /** When the saga entered its current state (a retry stays in the same state). */
+  stateEnteredAt: number;
+  /** The step the saga waits on: attempt N of M. */
+  pending: { step: string; attempt: number; maxAttempts: number; commandId: string } | null;
+  /** Running, but the pending step already failed or timed out at least once. */
+  retrying: boolean;
   deadline: SagaEntry['deadline'];
+  lastError: StepFailure | null;
 }
 
 export interface ListQuery {
   status?: SagaStatus;
   state?: string;
   customerId?: string;
+  /** An order-id prefix or an exact customer id. */
+  q?: string;
+  retrying?: boolean;
   limit: number;
   cursor?: string;
 }
@@ -39,8 +47,37 @@ export interface ListPage {
 
 type Listener = (summary: SagaSummary) => void;
 
-function summarize(entry: SagaEntry): SagaSummary {
+/** A summary as the API shows it: times as ISO strings. */
+export function summaryView(summary: SagaSummary) {
+  return {
+    ...summary,
+    createdAt: new Date(summary.createdAt).toISOString(),
+    updatedAt: new Date(summary.updatedAt).toISOString(),
+    stateEnteredAt: new Date(summary.stateEnteredAt).toISOString(),
+    deadline: summary.deadline ? new Date(summary.deadline.at).toISOString() : null,
+  };
+}
+
+function matches(summary: SagaSummary, query: ListQuery): boolean {
+  if (query.status && summary.status !== query.status) return false;
+  if (query.state && summary.state !== query.state) return false;
+  if (query.customerId && summary.customerId !== query.customerId) return false;
+  if (query.retrying !== undefined && summary.retrying !== query.retrying) return false;
+  if (query.q && !summary.orderId.startsWith(query.q) && summary.customerId !== query.q) return false;
+  return true;
+}
+
+export function stateEnteredAt(entry: SagaEntry): number {
+  for (let i = entry.history.length - 1; i >= 0; i--) {
+    const row = entry.history[i]!;
+    if (row.from !== row.to) return row.at;
+  }
+  return entry.createdAt;
+}
+
+export function summarize(entry: SagaEntry): SagaSummary {
   const context = entry.snapshot.context;
+  const pending = context.pending;
   return {
     orderId: entry.orderId,
     customerId: context.customerId,
@@ -51,8 +88,11 @@ function summarize(entry: SagaEntry): SagaSummary {
     createdAt: entry.createdAt,
     updatedAt: entry.updatedAt,
     machineVersion: entry.machineVersion,
-    pending: context.pending,
+    stateEnteredAt: stateEnteredAt(entry),
+    pending: pending ? { ...pending, maxAttempts: context.attemptLimits[pending.step] ?? context.maxAttempts } : null,
+    retrying: pending !== null && pending.attempt > 1,
     deadline: entry.deadline,
+    lastError: context.lastError,
   };
 }
 
@@ -77,6 +117,9 @@ export class SagaCatalog {
   private readonly byId = new Map<string, SagaSummary>();
   private readonly ordered: SagaSummary[] = [];
   private readonly listeners: Listener[] = [];
+  private readonly byStatus: Record<SagaStatus, number> = { running: 0, completed: 0, cancelled: 0, failed: 0, stuck: 0 };
+  private readonly byState: Record<string, number> = {};
+  private retryingNow = 0;
   private stopWatch: (() => void) | undefined;
   readonly ready: Promise<void>;
   private markReady!: () => void;
@@ -85,8 +128,13 @@ export class SagaCatalog {
     this.ready = new Promise((resolve) => (this.markReady = resolve));
   }
 
-  onChange(listener: Listener): void {
+  /** Call `listener` on every change; returns the function that stops it. */
+  onChange(listener: Listener): () => void {
     this.listeners.push(listener);
+    return () => {
+      const index = this.listeners.indexOf(listener);
+      if (index >= 0) this.listeners.splice(index, 1);
+    };
   }
 
   get size(): number {
@@ -141,6 +189,8 @@ export class SagaCatalog {
     const previous = this.byId.get(summary.orderId);
     // Entries can arrive out of order across reconnects; never go back in time.
     if (previous && previous.updatedAt > summary.updatedAt) return;
+    if (previous) this.count(previous, -1);
+    this.count(summary, 1);
     this.byId.set(summary.orderId, summary);
     const index = this.position(summary);
     if (previous && this.ordered[index]?.orderId === summary.orderId) this.ordered[index] = summary;
@@ -151,6 +201,7 @@ export class SagaCatalog {
   private remove(orderId: string): void {
     const previous = this.byId.get(orderId);
     if (!previous) return;
+    this.count(previous, -1);
     this.byId.delete(orderId);
     const index = this.position(previous);
     if (this.ordered[index]?.orderId === orderId) this.ordered.splice(index, 1);
@@ -163,22 +214,21 @@ export class SagaCatalog {
     const items: SagaSummary[] = [];
     for (; index >= 0 && items.length < query.limit; index--) {
       const summary = this.ordered[index]!;
-      if (query.status && summary.status !== query.status) continue;
-      if (query.state && summary.state !== query.state) continue;
-      if (query.customerId && summary.customerId !== query.customerId) continue;
-      items.push(summary);
+      if (matches(summary, query)) items.push(summary);
     }
     const more = index >= 0 && items.length === query.limit;
     return { items, nextCursor: more ? encodeCursor(items.at(-1)!) : null };
   }
 
-  counts(): { byStatus: Record<string, number>; byState: Record<string, number> } {
-    const byStatus: Record<string, number> = {};
-    const byState: Record<string, number> = {};
-    for (const summary of this.byId.values()) {
-      byStatus[summary.status] = (byStatus[summary.status] ?? 0) + 1;
-      byState[summary.state] = (byState[summary.state] ?? 0) + 1;
-    }
-    return { byStatus, byState };
+  private count(summary: SagaSummary, delta: 1 | -1): void {
+    this.byStatus[summary.status] += delta;
+    this.byState[summary.state] = (this.byState[summary.state] ?? 0) + delta;
+    if (this.byState[summary.state] === 0) delete this.byState[summary.state];
+    if (summary.retrying) this.retryingNow += delta;
+  }
+
+  /** Sagas per status and per state, and how many are retrying now (kept up to date on every change). */
+  counts() {
+    return { total: this.byId.size, byStatus: { ...this.byStatus }, byState: { ...this.byState }, retrying: this.retryingNow };
   }
 }

@@ -1,0 +1,18 @@
+/** What the UI needs to start: its configuration, and the counts the overview heat map shows. */
+import type { FastifyInstance } from 'fastify';
+import { CURRENT_MACHINE_VERSION } from '../../machines/index.ts';
+
+export async function overviewRoutes(app: FastifyInstance): Promise<void> {
+  const { catalog, config } = app.saga;
+
+  app.get('/api/config', async () => ({
+    traceUrlTemplate: config.traceUrlTemplate,
+    opsTokenRequired: Boolean(config.opsToken),
+    machineVersion: CURRENT_MACHINE_VERSION,
+  }));
+
+  app.get('/api/overview', async () => {
+    await catalog.ready;
+    return catalog.counts();
+  });
+}

@@ -1,0 +1,27 @@
+/**
+ * Serves the built UI (ui/dist) at `/`, with deep links such as /orders/:id answered by
+ * index.html so a reload lands on the same page. API paths never fall back to the UI.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance } from 'fastify';
+
+export const UI_DIST = fileURLToPath(new URL('../../ui/dist', import.meta.url));
+
+const isApiPath = (url: string) => /^\/(api|health|ready|metrics|docs)(\/|\?|$)/.test(url);
+
+export async function uiRoutes(app: FastifyInstance): Promise<void> {
+  if (!existsSync(`${UI_DIST}/index.html`)) {
+    app.log.warn({ dir: UI_DIST }, 'the UI is not built (npm run build:ui); serving the API only');
+    app.get('/', async (_request, reply) =>
+      reply.type('text/plain').send('The UI is not built. Run `npm run build:ui`, or use the API under /api.\n'),
+    );
+    return;
+  }
+  await app.register(fastifyStatic, { root: UI_DIST, wildcard: false });
+  app.get('/*', (request, reply) => {
+    if (isApiPath(request.url)) return reply.callNotFound();
+    return reply.sendFile('index.html');
+  });
+}
