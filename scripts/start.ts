@@ -11,6 +11,7 @@ import { createInterface } from 'node:readline';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { loadConfigOrExit } from '../lib/config.ts';
+import { ensureUiBuilt } from './ui-build.ts';
 
 const config = loadConfigOrExit();
 const COLORS = ['\x1b[36m', '\x1b[33m', '\x1b[35m', '\x1b[32m', '\x1b[34m'];
@@ -86,6 +87,7 @@ async function embeddedNats(): Promise<string> {
 }
 
 async function main() {
+  ensureUiBuilt(say);
   let natsUrl = process.env.NATS_URL;
   if (natsUrl) say(`using NATS_URL=${natsUrl}`);
   else if (await jetStreamAnswers('nats://127.0.0.1:4222')) {
@@ -100,7 +102,7 @@ async function main() {
     run(`worker-${service}`, [...tsx, 'workers/main.ts', service], env, COLORS[i + 1]!, true),
   );
   const host = config.host === '0.0.0.0' ? 'localhost' : config.host;
-  say(`orders API: http://${host}:${config.port}/api/orders  (Ctrl-C stops everything)`);
+  say(`inspector UI: http://${host}:${config.port}/   API: http://${host}:${config.port}/api/orders   (Ctrl-C stops everything)`);
 }
 
 async function shutdown(signal: string) {
