@@ -31,7 +31,12 @@ export interface Config {
   orchestratorConcurrency: number;
   otelEndpoint: string | undefined;
   traceUrlTemplate: string;
-  opsToken: string | undefined;
+  /** Tokens that may act (operator actions, dead letters), each with the label used as the actor. */
+  opsTokens: LabelledToken[];
+  /** Tokens that may read; when none are set, reads are open. Ops tokens may always read. */
+  readTokens: LabelledToken[];
+  /** A running saga without a transition for this long shows in the `stalled` view. */
+  stuckAfterMs: number;
   logLevel: string;
   logPretty: boolean;
   /** Where `npm start` keeps its embedded nats-server's data. */
@@ -41,6 +46,24 @@ export interface Config {
 }
 
 type Env = Record<string, string | undefined>;
+
+export interface LabelledToken {
+  label: string;
+  token: string;
+}
+
+/** `secret` or `alice:secret1,bob:secret2`: a bare token is labelled with `fallbackLabel`. */
+function readTokens(env: Env, name: string, fallbackLabel: string): LabelledToken[] {
+  const raw = env[name];
+  if (!raw) return [];
+  return raw.split(',').map((part) => {
+    const trimmed = part.trim();
+    const colon = trimmed.indexOf(':');
+    const token = colon > 0 ? { label: trimmed.slice(0, colon), token: trimmed.slice(colon + 1) } : { label: fallbackLabel, token: trimmed };
+    if (token.token.length < 8) throw new ConfigError(`${name}: every token must be at least 8 characters`);
+    return token;
+  });
+}
 
 class ConfigError extends Error {}
 
@@ -80,7 +103,9 @@ export function loadConfig(env: Env = process.env): Config {
     orchestratorConcurrency: readNumber(env, 'ORCHESTRATOR_CONCURRENCY', 64, positiveInt, 'a positive integer'),
     otelEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
     traceUrlTemplate,
-    opsToken: env.OPS_TOKEN || undefined,
+    opsTokens: readTokens(env, 'OPS_TOKEN', 'operator'),
+    readTokens: readTokens(env, 'READ_TOKEN', 'reader'),
+    stuckAfterMs: readNumber(env, 'STUCK_AFTER_MS', 5 * 60_000, positiveInt, 'a positive integer of milliseconds'),
     logLevel: env.LOG_LEVEL || 'info',
     logPretty,
     dataDir: env.DATA_DIR || '.data',
@@ -101,5 +126,6 @@ export function loadConfigOrExit(env: Env = process.env): Config {
 
 /** The configuration as it may be logged: secrets masked. */
 export function describeConfig(config: Config): Record<string, unknown> {
-  return { ...config, opsToken: config.opsToken ? '***' : undefined };
+  const mask = (tokens: LabelledToken[]) => tokens.map(({ label }) => `${label}:***`);
+  return { ...config, opsTokens: mask(config.opsTokens), readTokens: mask(config.readTokens) };
 }

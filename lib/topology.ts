@@ -27,6 +27,8 @@ export const STREAMS = {
   commands: 'SAGA_COMMANDS',
   /** Messages no service could handle, with the reason. */
   deadLetters: 'SAGA_DLQ',
+  /** Every operator act: who, when, what, why, and what came of it. */
+  audit: 'SAGA_AUDIT',
 } as const;
 
 export const SUBJECTS = {
@@ -38,6 +40,8 @@ export const SUBJECTS = {
   commandAll: 'saga.cmd.*',
   deadLetter: (service: string) => `saga.dlq.${service}`,
   deadLetterAll: 'saga.dlq.>',
+  audit: (target: string) => `saga.audit.${target}`,
+  auditAll: 'saga.audit.>',
 } as const;
 
 export const BUCKETS = {
@@ -93,8 +97,9 @@ function streamConfigs(replicas: number): (Partial<StreamConfig> & { name: strin
   return [
     { ...common, name: STREAMS.events, subjects: [SUBJECTS.submittedAll, SUBJECTS.replyAll], max_age: 7 * 24 * 3600 * SECOND_NS },
     { ...common, name: STREAMS.commands, subjects: [SUBJECTS.commandAll], max_age: 7 * 24 * 3600 * SECOND_NS },
-    // Dead letters wait for an operator: they never expire on their own.
+    // Dead letters wait for an operator, and the audit trail is kept: neither expires on its own.
     { ...common, name: STREAMS.deadLetters, subjects: [SUBJECTS.deadLetterAll] },
+    { ...common, name: STREAMS.audit, subjects: [SUBJECTS.auditAll] },
   ];
 }
 

@@ -6,6 +6,8 @@ import { describeConfig, loadConfigOrExit } from '../lib/config.ts';
 import { createLogger } from '../lib/logger.ts';
 import { connectNats, ensureTopology } from '../lib/topology.ts';
 import { buildApp } from './http/app.ts';
+import { AuditLog } from './ops/audit.ts';
+import { DeadLetterDesk } from './ops/dead-letters.ts';
 import { SagaCatalog } from './saga/catalog.ts';
 import { DeadlineScheduler } from './saga/deadlines.ts';
 import { Inbox } from './saga/inbox.ts';
@@ -41,7 +43,9 @@ logger.info({ sagas: catalog.size, republished }, 'catalog loaded; outboxes of r
 const inbox = new Inbox(runtime, nats.js, logger);
 await inbox.start(config.orchestratorConcurrency);
 
-const app = await buildApp({ config, nats, topology, runtime, catalog }, logger);
+const audit = new AuditLog(nats.js, nats.jsm);
+const deadLetters = new DeadLetterDesk(nats.js, nats.jsm, audit);
+const app = await buildApp({ config, nats, topology, runtime, catalog, audit, deadLetters }, logger);
 const address = await app.listen({ host: config.host, port: config.port });
 logger.info({ address }, `orchestrator listening on ${address}`);
 

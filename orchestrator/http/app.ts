@@ -1,6 +1,8 @@
 /** The HTTP server: Fastify with strict validation, problem-details errors and the route plugins. */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '../../lib/logger.ts';
+import { registerAuth } from './auth.ts';
+import { deadLetterRoutes } from './dead-letters.ts';
 import { healthRoutes } from './health.ts';
 import { ordersRoutes } from './orders.ts';
 import { overviewRoutes } from './overview.ts';
@@ -22,11 +24,13 @@ export async function buildApp(services: SagaServices, logger: Logger): Promise<
   app.decorate('saga', services);
   registerValidators(app);
   registerProblemHandler(app);
+  await registerAuth(app);
   await app.register(healthRoutes);
   await app.register(ordersRoutes);
   await app.register(overviewRoutes);
   await app.register(streamRoutes);
   await app.register(systemRoutes);
+  await app.register(deadLetterRoutes);
   await app.register(uiRoutes);
   return app;
 }

@@ -2,12 +2,13 @@
  * /api/orders: submit, read, list, and the operator actions. Schemas sit next to handlers.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { newTraceContext } from '../../lib/trace.ts';
 import type { OperatorAction, SagaStatus } from '../../machines/index.ts';
 import { summaryView } from '../saga/catalog.ts';
-import type { Submission } from '../saga/entry.ts';
+import { actionsAllowed, type Submission } from '../saga/entry.ts';
 import { replayDryRun } from '../saga/replay.ts';
+import { requireOps } from './auth.ts';
 import { HttpProblem } from './problems.ts';
 import { newOrderId, ORDER_ID_PATTERN, orderIdForKey } from './order-ids.ts';
 import { orderLinks, orderView, submittedView, traceUrlFor } from './order-view.ts';
@@ -69,6 +70,7 @@ const listSchema = {
       customerId: { type: 'string', maxLength: 128 },
       q: { type: 'string', minLength: 1, maxLength: 128 },
       retrying: { type: 'boolean' },
+      stalled: { type: 'boolean' },
       limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
       cursor: { type: 'string', maxLength: 200 },
     },
@@ -81,6 +83,7 @@ interface ListQuerystring {
   customerId?: string;
   q?: string;
   retrying?: boolean;
+  stalled?: boolean;
   limit: number;
   cursor?: string;
 }
@@ -107,17 +110,8 @@ function requestHashOf(body: SubmitBody): string {
 }
 
 export async function ordersRoutes(app: FastifyInstance): Promise<void> {
-  const { runtime, catalog, config } = app.saga;
+  const { runtime, catalog, config, audit } = app.saga;
 
-  /** The operator's name, for the history: from the header, else anonymous. */
-  const actorOf = (request: FastifyRequest) => String(request.headers['x-actor'] ?? 'anonymous').slice(0, 100);
-
-  const requireOpsToken = async (request: FastifyRequest) => {
-    if (!config.opsToken) return;
-    const header = request.headers.authorization;
-    if (!header) throw new HttpProblem(401, 'Unauthorized', 'operator actions need Authorization: Bearer <OPS_TOKEN>');
-    if (header !== `Bearer ${config.opsToken}`) throw new HttpProblem(403, 'Forbidden', 'the bearer token is not valid');
-  };
 
   async function existingOrder(orderId: string) {
     const stored = await runtime.read(orderId);
@@ -190,7 +184,8 @@ export async function ordersRoutes(app: FastifyInstance): Promise<void> {
 
   app.get<{ Querystring: ListQuerystring }>('/api/orders', { schema: listSchema }, async (request) => {
     await catalog.ready;
-    const page = catalog.list(request.query);
+    const { stalled, ...filters } = request.query;
+    const page = catalog.list({ ...filters, ...(stalled ? { stalledBefore: Date.now() - config.stuckAfterMs } : {}) });
     return { items: page.items.map(summaryView), nextCursor: page.nextCursor };
   });
 
@@ -201,7 +196,7 @@ export async function ordersRoutes(app: FastifyInstance): Promise<void> {
         ...actionSchema,
         querystring: { type: 'object', properties: { dryRun: { type: 'boolean', default: false } } },
       },
-      preHandler: requireOpsToken,
+      preHandler: requireOps,
     },
     async (request) => {
       const stored = await runtime.read(request.params.orderId);
@@ -216,21 +211,26 @@ export async function ordersRoutes(app: FastifyInstance): Promise<void> {
   for (const action of Object.keys(OPERATOR_EVENTS) as OperatorAction[]) {
     app.post<{ Params: { orderId: string }; Body: { reason: string } }>(
       `/api/orders/:orderId/${action}`,
-      { schema: actionSchema, preHandler: requireOpsToken },
+      { schema: actionSchema, preHandler: requireOps },
       async (request) => {
         const { orderId } = request.params;
-        const actor = actorOf(request);
+        const actor = request.actor;
         const event = { type: OPERATOR_EVENTS[action], actor, reason: request.body.reason };
         const outcome = await runtime.apply(orderId, event, `operator:${action}:${randomUUID()}`);
         if (outcome.kind === 'unknownSaga') throw new HttpProblem(404, 'Not found', `no order ${orderId}`);
+        const audited = { actor, action, target: `order:${orderId}`, reason: request.body.reason };
         if (outcome.kind !== 'applied') {
           const current = await runtime.read(orderId);
-          const allowed = current ? orderView(current.entry, config.traceUrlTemplate).allowedActions : [];
-          throw new HttpProblem(409, 'Action not allowed', `${action} is not allowed while the order is ${current?.entry.state ?? 'unknown'}`, {
-            state: current?.entry.state,
-            allowedActions: allowed,
+          const state = current?.entry.state ?? 'unknown';
+          const detail = `${action} is not allowed while the order is ${state}`;
+          await audit.record({ ...audited, result: 'refused', detail });
+          throw new HttpProblem(409, 'Action not allowed', detail, {
+            state,
+            allowedActions: current ? actionsAllowed(current.entry) : [],
           });
         }
+        const { from, to } = outcome.entry.history.at(-1)!;
+        await audit.record({ ...audited, result: 'applied', detail: `${from} → ${to}` });
         request.log.info({ orderId, action, actor }, 'operator action applied');
         return orderView(outcome.entry, config.traceUrlTemplate);
       },

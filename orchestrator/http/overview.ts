@@ -7,7 +7,8 @@ export async function overviewRoutes(app: FastifyInstance): Promise<void> {
 
   app.get('/api/config', async () => ({
     traceUrlTemplate: config.traceUrlTemplate,
-    opsTokenRequired: Boolean(config.opsToken),
+    opsTokenRequired: config.opsTokens.length > 0,
+    readTokenRequired: config.readTokens.length > 0,
     machineVersion: CURRENT_MACHINE_VERSION,
   }));
 

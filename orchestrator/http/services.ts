@@ -1,6 +1,8 @@
 /** What route plugins share, as one Fastify decorator (`app.saga`), never as globals. */
 import type { Nats, Topology } from '../../lib/topology.ts';
 import type { Config } from '../../lib/config.ts';
+import type { AuditLog } from '../ops/audit.ts';
+import type { DeadLetterDesk } from '../ops/dead-letters.ts';
 import type { SagaCatalog } from '../saga/catalog.ts';
 import type { SagaRuntime } from '../saga/runtime.ts';
 
@@ -10,6 +12,8 @@ export interface SagaServices {
   topology: Topology;
   runtime: SagaRuntime;
   catalog: SagaCatalog;
+  audit: AuditLog;
+  deadLetters: DeadLetterDesk;
 }
 
 declare module 'fastify' {

@@ -36,6 +36,8 @@ export interface ListQuery {
   /** An order-id prefix or an exact customer id. */
   q?: string;
   retrying?: boolean;
+  /** Running sagas with no transition since this time: stuck by the clock, not by state. */
+  stalledBefore?: number;
   limit: number;
   cursor?: string;
 }
@@ -63,6 +65,7 @@ function matches(summary: SagaSummary, query: ListQuery): boolean {
   if (query.state && summary.state !== query.state) return false;
   if (query.customerId && summary.customerId !== query.customerId) return false;
   if (query.retrying !== undefined && summary.retrying !== query.retrying) return false;
+  if (query.stalledBefore !== undefined && (summary.status !== 'running' || summary.updatedAt >= query.stalledBefore)) return false;
   if (query.q && !summary.orderId.startsWith(query.q) && summary.customerId !== query.q) return false;
   return true;
 }

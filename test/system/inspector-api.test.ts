@@ -84,7 +84,7 @@ it('shows what the running setup guarantees', async () => {
   expect(panel.nats.version).toMatch(/^2\.\d+/);
   expect(panel.durability).toMatchObject({ level: 'process-crash' });
   expect(panel.durability.summary).toMatch(/1 replica/);
-  expect(panel.streams.map((s: any) => s.name).sort()).toEqual(['SAGA_COMMANDS', 'SAGA_DLQ', 'SAGA_EVENTS']);
+  expect(panel.streams.map((s: any) => s.name).sort()).toEqual(['SAGA_AUDIT', 'SAGA_COMMANDS', 'SAGA_DLQ', 'SAGA_EVENTS']);
   expect(panel.streams.every((s: any) => s.replicas === 1 && s.storage === 'file')).toBe(true);
   expect(panel.buckets.map((b: any) => b.name).sort()).toEqual(['ledger_inventory', 'ledger_payment', 'ledger_shipping', 'sagas']);
   expect(panel.consumers.map((c: any) => c.service).sort()).toEqual(['inventory', 'orchestrator', 'payment', 'shipping']);
@@ -106,6 +106,7 @@ it('serves the UI config', async () => {
   expect((await system.api('/api/config')).body).toEqual({
     traceUrlTemplate: 'http://localhost:16686/trace/{traceId}',
     opsTokenRequired: false,
+    readTokenRequired: false,
     machineVersion: 'order-saga@1',
   });
 });

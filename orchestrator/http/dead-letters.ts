@@ -1,0 +1,79 @@
+/** /api/dead-letters: list, show, redrive (one or all), discard. Acting needs an OPS_TOKEN. */
+import type { FastifyInstance } from 'fastify';
+import { requireOps } from './auth.ts';
+import { HttpProblem } from './problems.ts';
+
+const sequenceParams = {
+  type: 'object',
+  required: ['sequence'],
+  properties: { sequence: { type: 'integer', minimum: 1 } },
+} as const;
+const reasonBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['reason'],
+  properties: { reason: { type: 'string', minLength: 1, maxLength: 1000 } },
+} as const;
+
+export async function deadLetterRoutes(app: FastifyInstance): Promise<void> {
+  const { deadLetters } = app.saga;
+  const notFound = (sequence: number) => new HttpProblem(404, 'Not found', `no dead letter with sequence ${sequence}`);
+
+  app.get<{ Querystring: { limit: number; before?: number } }>(
+    '/api/dead-letters',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 }, before: { type: 'integer', minimum: 1 } },
+        },
+      },
+    },
+    async (request) => deadLetters.list(request.query),
+  );
+
+  app.get<{ Params: { sequence: number } }>('/api/dead-letters/:sequence', { schema: { params: sequenceParams } }, async (request) => {
+    return (await deadLetters.show(request.params.sequence)) ?? Promise.reject(notFound(request.params.sequence));
+  });
+
+  app.post<{ Params: { sequence: number }; Body: { reason: string } }>(
+    '/api/dead-letters/:sequence/redrive',
+    { schema: { params: sequenceParams, body: reasonBody }, preHandler: requireOps },
+    async (request) => {
+      const letter = await deadLetters.redrive(request.params.sequence, request.actor, request.body.reason);
+      if (!letter) throw notFound(request.params.sequence);
+      return { redriven: letter.sequence, to: letter.originalSubject };
+    },
+  );
+
+  app.post<{ Body: { reason: string } }>(
+    '/api/dead-letters/redrive-all',
+    { schema: { body: reasonBody }, preHandler: requireOps },
+    async (request) => deadLetters.redriveAll(request.actor, request.body.reason),
+  );
+
+  app.post<{ Params: { sequence: number }; Body: { reason: string } }>(
+    '/api/dead-letters/:sequence/discard',
+    { schema: { params: sequenceParams, body: reasonBody }, preHandler: requireOps },
+    async (request) => {
+      const letter = await deadLetters.discard(request.params.sequence, request.actor, request.body.reason);
+      if (!letter) throw notFound(request.params.sequence);
+      return { discarded: letter.sequence };
+    },
+  );
+
+  app.get<{ Querystring: { orderId?: string; limit: number } }>(
+    '/api/audit',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { orderId: { type: 'string', maxLength: 64 }, limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 } },
+        },
+      },
+    },
+    async (request) => ({ items: await app.saga.audit.list(request.query) }),
+  );
+}

@@ -1,0 +1,130 @@
+/**
+ * Dead letters for operators: list them with their reason, origin, headers and decoded
+ * payload; redrive one or all back to their original subject (after the cause is fixed);
+ * discard one with a reason. Every redrive and discard is audited.
+ */
+import { headers as natsHeaders } from '@nats-io/transport-node';
+import type { JetStreamClient, JetStreamManager, StoredMsg } from '@nats-io/jetstream';
+import { toJson } from '@bufbuild/protobuf';
+import { CommandSchema, OrderSubmittedSchema, ReplySchema, codec } from '../../lib/codec.ts';
+import { HEADERS, STREAMS } from '../../lib/topology.ts';
+import type { AuditLog } from './audit.ts';
+
+export interface DeadLetter {
+  sequence: number;
+  at: string;
+  service: string;
+  reason: string;
+  originalSubject: string;
+  originalStream: string;
+  originalSequence: number | null;
+  headers: Record<string, string[]>;
+  payloadBase64: string;
+  /** The payload decoded as the message type of its original subject, when it decodes. */
+  decoded: unknown;
+  decodeError: string | null;
+}
+
+const DLQ_HEADERS = new Set<string>([HEADERS.dlqReason, HEADERS.dlqSubject, HEADERS.dlqStream, HEADERS.dlqSequence, HEADERS.dlqService]);
+
+function decode(subject: string, data: Uint8Array): { decoded: unknown; decodeError: string | null } {
+  try {
+    if (subject.startsWith('saga.cmd.')) return { decoded: toJson(CommandSchema, codec.command.decode(data)), decodeError: null };
+    if (subject.startsWith('saga.reply.')) return { decoded: toJson(ReplySchema, codec.reply.decode(data)), decodeError: null };
+    if (subject.startsWith('saga.submitted.')) return { decoded: toJson(OrderSubmittedSchema, codec.submission.decode(data)), decodeError: null };
+    return { decoded: null, decodeError: `no message type is known for ${subject}` };
+  } catch (error) {
+    return { decoded: null, decodeError: (error as Error).message };
+  }
+}
+
+function view(message: StoredMsg): DeadLetter {
+  const header = (name: string) => message.header.get(name) ?? '';
+  const headers: Record<string, string[]> = {};
+  for (const [key, values] of message.header) headers[key] = values;
+  const originalSubject = header(HEADERS.dlqSubject);
+  const originalSequence = Number(header(HEADERS.dlqSequence));
+  return {
+    sequence: message.seq,
+    at: message.time.toISOString(),
+    service: header(HEADERS.dlqService),
+    reason: header(HEADERS.dlqReason),
+    originalSubject,
+    originalStream: header(HEADERS.dlqStream),
+    originalSequence: Number.isFinite(originalSequence) && originalSequence > 0 ? originalSequence : null,
+    headers,
+    payloadBase64: Buffer.from(message.data).toString('base64'),
+    ...decode(originalSubject, message.data),
+  };
+}
+
+export class DeadLetterDesk {
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly audit: AuditLog,
+  ) {}
+
+  async waiting(): Promise<number> {
+    return (await this.jsm.streams.info(STREAMS.deadLetters)).state.messages;
+  }
+
+  /** Newest first, from `before` (a sequence) down. */
+  async list(options: { limit: number; before?: number }): Promise<{ items: DeadLetter[]; waiting: number; nextBefore: number | null }> {
+    const info = await this.jsm.streams.info(STREAMS.deadLetters);
+    const items: DeadLetter[] = [];
+    let seq = Math.min(options.before ? options.before - 1 : info.state.last_seq, info.state.last_seq);
+    for (; seq >= info.state.first_seq && seq > 0 && items.length < options.limit; seq--) {
+      const message = await this.get(seq);
+      if (message) items.push(view(message));
+    }
+    const more = seq >= info.state.first_seq && seq > 0;
+    return { items, waiting: info.state.messages, nextBefore: more ? items.at(-1)!.sequence : null };
+  }
+
+  async show(sequence: number): Promise<DeadLetter | null> {
+    const message = await this.get(sequence);
+    return message ? view(message) : null;
+  }
+
+  /** Publish it again on its original subject with its original headers, then remove it. */
+  async redrive(sequence: number, actor: string, reason: string): Promise<DeadLetter | null> {
+    const message = await this.get(sequence);
+    if (!message) return null;
+    const letter = view(message);
+    const h = natsHeaders();
+    for (const [key, values] of message.header) {
+      if (DLQ_HEADERS.has(key)) continue;
+      for (const value of values) h.append(key, value);
+    }
+    // The message id makes a double redrive of the same letter a no-op within the dedup window.
+    await this.js.publish(letter.originalSubject, message.data, { headers: h, msgID: `redrive:${STREAMS.deadLetters}:${sequence}` });
+    await this.jsm.streams.deleteMessage(STREAMS.deadLetters, sequence);
+    await this.audit.record({ actor, action: 'dlq.redrive', target: `dlq:${sequence}`, reason, result: 'applied', detail: `to ${letter.originalSubject} (was: ${letter.reason})` });
+    return letter;
+  }
+
+  async redriveAll(actor: string, reason: string): Promise<{ redriven: number[] }> {
+    const redriven: number[] = [];
+    for (;;) {
+      const { items } = await this.list({ limit: 100 });
+      if (items.length === 0) return { redriven };
+      for (const letter of items) {
+        if (await this.redrive(letter.sequence, actor, reason)) redriven.push(letter.sequence);
+      }
+    }
+  }
+
+  async discard(sequence: number, actor: string, reason: string): Promise<DeadLetter | null> {
+    const message = await this.get(sequence);
+    if (!message) return null;
+    const letter = view(message);
+    await this.jsm.streams.deleteMessage(STREAMS.deadLetters, sequence);
+    await this.audit.record({ actor, action: 'dlq.discard', target: `dlq:${sequence}`, reason, result: 'applied', detail: `${letter.originalSubject}: ${letter.reason}` });
+    return letter;
+  }
+
+  private get(seq: number): Promise<StoredMsg | null> {
+    return this.jsm.streams.getMessage(STREAMS.deadLetters, { seq }).catch(() => null);
+  }
+}
