@@ -46,6 +46,7 @@ export const SUBJECTS = {
 
 export const BUCKETS = {
   sagas: 'sagas',
+  bulkJobs: 'bulk_jobs',
   ledger: (service: Service) => `ledger_${service}`,
 } as const;
 
@@ -129,6 +130,7 @@ async function ensureConsumer(jsm: JetStreamManager, stream: string, durable: st
 
 export interface Topology {
   sagas: KV;
+  bulkJobs: KV;
   ledgers: Record<Service, KV>;
 }
 
@@ -140,11 +142,12 @@ export async function ensureTopology(nats: Nats, config: Pick<Config, 'natsRepli
   }
   const bucket = (name: string) =>
     nats.kvm.create(name, { replicas: config.natsReplicas, history: 1, storage: StorageType.File });
-  const [sagas, inventory, payment, shipping] = await Promise.all([
+  const [sagas, bulkJobs, inventory, payment, shipping] = await Promise.all([
     bucket(BUCKETS.sagas),
+    bucket(BUCKETS.bulkJobs),
     bucket(BUCKETS.ledger('inventory')),
     bucket(BUCKETS.ledger('payment')),
     bucket(BUCKETS.ledger('shipping')),
   ]);
-  return { sagas, ledgers: { inventory, payment, shipping } };
+  return { sagas, bulkJobs, ledgers: { inventory, payment, shipping } };
 }

@@ -7,6 +7,7 @@ import { createLogger } from '../lib/logger.ts';
 import { connectNats, ensureTopology } from '../lib/topology.ts';
 import { buildApp } from './http/app.ts';
 import { AuditLog } from './ops/audit.ts';
+import { BulkJobs } from './ops/bulk.ts';
 import { DeadLetterDesk } from './ops/dead-letters.ts';
 import { SagaCatalog } from './saga/catalog.ts';
 import { DeadlineScheduler } from './saga/deadlines.ts';
@@ -45,7 +46,9 @@ await inbox.start(config.orchestratorConcurrency);
 
 const audit = new AuditLog(nats.js, nats.jsm);
 const deadLetters = new DeadLetterDesk(nats.js, nats.jsm, audit);
-const app = await buildApp({ config, nats, topology, runtime, catalog, audit, deadLetters }, logger);
+const bulk = new BulkJobs(topology.bulkJobs, runtime, catalog, audit, config, logger);
+bulk.startSweeping();
+const app = await buildApp({ config, nats, topology, runtime, catalog, audit, deadLetters, bulk }, logger);
 const address = await app.listen({ host: config.host, port: config.port });
 logger.info({ address }, `orchestrator listening on ${address}`);
 
@@ -56,6 +59,7 @@ async function shutdown(signal: string) {
   logger.info({ signal }, 'draining');
   await app.close();
   await inbox.stop();
+  bulk.stop();
   deadlines.stop();
   catalog.stop();
   await nats.nc.drain();

@@ -163,7 +163,9 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   const consumption = await startConsuming({
     consumer,
     concurrency: config.workerPoolSize,
-    keyOf: (msg) => msg.headers?.get(HEADERS.orderId) || undefined,
+    // No per-order ordering here: the ledger's compare-and-set keeps one order's effects
+    // consistent, and a compensation must not wait behind its own order's hung forward step
+    // (its tombstone is what stops that step from taking effect late).
     handle,
     onError: (error, msg) => logger.error({ err: error, subject: msg.subject, seq: msg.seq }, 'command handler failed; will retry'),
   });

@@ -2,6 +2,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '../../lib/logger.ts';
 import { registerAuth } from './auth.ts';
+import { bulkRoutes } from './bulk.ts';
 import { deadLetterRoutes } from './dead-letters.ts';
 import { healthRoutes } from './health.ts';
 import { ordersRoutes } from './orders.ts';
@@ -31,6 +32,7 @@ export async function buildApp(services: SagaServices, logger: Logger): Promise<
   await app.register(streamRoutes);
   await app.register(systemRoutes);
   await app.register(deadLetterRoutes);
+  await app.register(bulkRoutes);
   await app.register(uiRoutes);
   return app;
 }

@@ -1,12 +1,13 @@
 /**
  * /api/orders: submit, read, list, and the operator actions. Schemas sit next to handlers.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { newTraceContext } from '../../lib/trace.ts';
 import type { OperatorAction, SagaStatus } from '../../machines/index.ts';
 import { summaryView } from '../saga/catalog.ts';
-import { actionsAllowed, type Submission } from '../saga/entry.ts';
+import { performAction } from '../ops/actions.ts';
+import type { Submission } from '../saga/entry.ts';
 import { replayDryRun } from '../saga/replay.ts';
 import { requireOps } from './auth.ts';
 import { HttpProblem } from './problems.ts';
@@ -98,7 +99,7 @@ const actionSchema = {
   },
 } as const;
 
-const OPERATOR_EVENTS = { retry: 'RETRY', compensate: 'COMPENSATE', cancel: 'CANCEL' } as const;
+const OPERATOR_ACTIONS: OperatorAction[] = ['retry', 'compensate', 'cancel'];
 
 function requestHashOf(body: SubmitBody): string {
   const canonical = JSON.stringify({
@@ -208,30 +209,18 @@ export async function ordersRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  for (const action of Object.keys(OPERATOR_EVENTS) as OperatorAction[]) {
+  for (const action of OPERATOR_ACTIONS) {
     app.post<{ Params: { orderId: string }; Body: { reason: string } }>(
       `/api/orders/:orderId/${action}`,
       { schema: actionSchema, preHandler: requireOps },
       async (request) => {
         const { orderId } = request.params;
-        const actor = request.actor;
-        const event = { type: OPERATOR_EVENTS[action], actor, reason: request.body.reason };
-        const outcome = await runtime.apply(orderId, event, `operator:${action}:${randomUUID()}`);
-        if (outcome.kind === 'unknownSaga') throw new HttpProblem(404, 'Not found', `no order ${orderId}`);
-        const audited = { actor, action, target: `order:${orderId}`, reason: request.body.reason };
-        if (outcome.kind !== 'applied') {
-          const current = await runtime.read(orderId);
-          const state = current?.entry.state ?? 'unknown';
-          const detail = `${action} is not allowed while the order is ${state}`;
-          await audit.record({ ...audited, result: 'refused', detail });
-          throw new HttpProblem(409, 'Action not allowed', detail, {
-            state,
-            allowedActions: current ? actionsAllowed(current.entry) : [],
-          });
+        const outcome = await performAction(runtime, audit, { orderId, action, actor: request.actor, reason: request.body.reason });
+        if (outcome.result === 'unknown') throw new HttpProblem(404, 'Not found', outcome.detail);
+        if (outcome.result === 'refused') {
+          throw new HttpProblem(409, 'Action not allowed', outcome.detail, { state: outcome.state, allowedActions: outcome.allowedActions });
         }
-        const { from, to } = outcome.entry.history.at(-1)!;
-        await audit.record({ ...audited, result: 'applied', detail: `${from} → ${to}` });
-        request.log.info({ orderId, action, actor }, 'operator action applied');
+        request.log.info({ orderId, action, actor: request.actor }, 'operator action applied');
         return orderView(outcome.entry, config.traceUrlTemplate);
       },
     );

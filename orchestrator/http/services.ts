@@ -2,6 +2,7 @@
 import type { Nats, Topology } from '../../lib/topology.ts';
 import type { Config } from '../../lib/config.ts';
 import type { AuditLog } from '../ops/audit.ts';
+import type { BulkJobs } from '../ops/bulk.ts';
 import type { DeadLetterDesk } from '../ops/dead-letters.ts';
 import type { SagaCatalog } from '../saga/catalog.ts';
 import type { SagaRuntime } from '../saga/runtime.ts';
@@ -14,6 +15,7 @@ export interface SagaServices {
   catalog: SagaCatalog;
   audit: AuditLog;
   deadLetters: DeadLetterDesk;
+  bulk: BulkJobs;
 }
 
 declare module 'fastify' {

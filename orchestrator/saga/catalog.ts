@@ -210,6 +210,16 @@ export class SagaCatalog {
     if (this.ordered[index]?.orderId === orderId) this.ordered.splice(index, 1);
   }
 
+  /** Every matching saga id, newest first: what a bulk action covers. */
+  matchingIds(query: Omit<ListQuery, 'limit' | 'cursor'>): string[] {
+    const ids: string[] = [];
+    for (let index = this.ordered.length - 1; index >= 0; index--) {
+      const summary = this.ordered[index]!;
+      if (matches(summary, { ...query, limit: 0 })) ids.push(summary.orderId);
+    }
+    return ids;
+  }
+
   /** Newest first, filtered, from just after the cursor. */
   list(query: ListQuery): ListPage {
     const after = query.cursor ? decodeCursor(query.cursor) : null;

@@ -18,7 +18,8 @@ export interface ServiceProcess {
   kill(): Promise<void>;
   /** SIGTERM and wait for a clean exit. */
   stop(): Promise<void>;
-  start(): Promise<void>;
+  /** Start (again), optionally with env that differs from the system's, e.g. a fault rate. */
+  start(extraEnv?: Record<string, string>): Promise<void>;
   readonly log: string;
 }
 
@@ -50,8 +51,8 @@ function serviceProcess(name: ServiceName, args: string[], env: NodeJS.ProcessEn
     get log() {
       return log;
     },
-    async start() {
-      child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    async start(extraEnv?: Record<string, string>) {
+      child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
       const keep = (chunk: Buffer) => (log = (log + chunk.toString()).slice(-200_000));
       child.stdout!.on('data', keep);
       child.stderr!.on('data', keep);

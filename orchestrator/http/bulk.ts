@@ -1,0 +1,86 @@
+/** /api/bulk: retry or compensate every saga matching a filter, as a background job. */
+import type { FastifyInstance } from 'fastify';
+import type { BulkAction, BulkFilter } from '../ops/bulk.ts';
+import { requireOps } from './auth.ts';
+import { HttpProblem } from './problems.ts';
+
+const STATUSES = ['running', 'completed', 'cancelled', 'failed', 'stuck'];
+
+const startSchema = {
+  headers: {
+    type: 'object',
+    properties: { 'idempotency-key': { type: 'string', minLength: 1, maxLength: 255 } },
+  },
+  body: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['action', 'filter', 'reason'],
+    properties: {
+      action: { type: 'string', enum: ['retry', 'compensate'] },
+      reason: { type: 'string', minLength: 1, maxLength: 1000 },
+      dryRun: { type: 'boolean', default: false },
+      filter: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          status: { type: 'string', enum: STATUSES },
+          state: { type: 'string', maxLength: 64 },
+          customerId: { type: 'string', maxLength: 128 },
+          q: { type: 'string', minLength: 1, maxLength: 128 },
+          retrying: { type: 'boolean' },
+          stalled: { type: 'boolean' },
+        },
+      },
+    },
+  },
+} as const;
+
+const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^bulk_[0-9a-f]{20}$' } } } as const;
+
+export async function bulkRoutes(app: FastifyInstance): Promise<void> {
+  const { bulk } = app.saga;
+
+  app.post<{ Body: { action: BulkAction; filter: BulkFilter; reason: string; dryRun: boolean }; Headers: { 'idempotency-key'?: string } }>(
+    '/api/bulk',
+    { schema: startSchema, preHandler: requireOps },
+    async (request, reply) => {
+      const { action, filter, reason, dryRun } = request.body;
+      if (Object.keys(filter).length === 0) {
+        throw new HttpProblem(400, 'Invalid request', 'a bulk action needs at least one filter', {
+          errors: [{ field: 'filter', message: 'must name at least one of status, state, customerId, q, retrying, stalled' }],
+        });
+      }
+      if (dryRun) {
+        const ids = bulk.matching(filter);
+        return { matched: ids.length, sample: ids.slice(0, 20) };
+      }
+      const idempotencyKey = request.headers['idempotency-key'];
+      const { job, created } = await bulk.start({ action, filter, reason, actor: request.actor, ...(idempotencyKey ? { idempotencyKey } : {}) });
+      return reply.code(created ? 202 : 200).header('Location', `/api/bulk/${job.id}`).send(job);
+    },
+  );
+
+  app.get('/api/bulk', async () => ({ items: await bulk.list() }));
+
+  app.get<{ Params: { id: string } }>('/api/bulk/:id', { schema: { params: idParams } }, async (request) => {
+    const job = await bulk.get(request.params.id);
+    if (!job) throw new HttpProblem(404, 'Not found', `no bulk job ${request.params.id}`);
+    return job;
+  });
+
+  app.post<{ Params: { id: string }; Body: { reason: string } }>(
+    '/api/bulk/:id/cancel',
+    {
+      schema: {
+        params: idParams,
+        body: { type: 'object', additionalProperties: false, required: ['reason'], properties: { reason: { type: 'string', minLength: 1, maxLength: 1000 } } },
+      },
+      preHandler: requireOps,
+    },
+    async (request) => {
+      const job = await bulk.cancel(request.params.id, request.actor, request.body.reason);
+      if (!job) throw new HttpProblem(404, 'Not found', `no bulk job ${request.params.id}`);
+      return job;
+    },
+  );
+}
