@@ -7,13 +7,13 @@
 import { spawn } from 'node:child_process';
 import { codec } from '../lib/codec.ts';
 import { connectNats, ensureTopology } from '../lib/topology.ts';
-import type { SagaEvent } from '../machines/index.ts';
+import { CURRENT_MACHINE_VERSION, type SagaEvent } from '../machines/index.ts';
 import { applyEvent, startSaga, type SagaEntry } from '../orchestrator/saga/entry.ts';
 import { newOrderId } from '../orchestrator/http/order-ids.ts';
 import { freePort, startNats, waitForPort } from '../test/support/nats-server.ts';
 import { percentile, type CaseResult, type Progress } from './report.ts';
 
-const settings = { stepTimeoutMs: 10_000, stepMaxAttempts: 3 };
+const settings = { stepTimeoutMs: 10_000, stepMaxAttempts: 3, sagaMachineVersion: CURRENT_MACHINE_VERSION };
 
 function sagaFor(n: number, now: number): SagaEntry {
   const orderId = newOrderId(now - (100_000 - n) * 10);

@@ -3,6 +3,7 @@
  * start-up. A bad value stops the process with a message naming the variable.
  */
 import { hostname } from 'node:os';
+import { CURRENT_MACHINE_VERSION, isMachineVersion, MACHINES } from '../machines/index.ts';
 
 export interface Config {
   /** NATS server URL(s), comma-separated. */
@@ -37,6 +38,8 @@ export interface Config {
   readTokens: LabelledToken[];
   /** A running saga without a transition for this long shows in the `stalled` view. */
   stuckAfterMs: number;
+  /** The machine version new sagas start on (the current one unless pinned, e.g. during a rollout). */
+  sagaMachineVersion: string;
   logLevel: string;
   logPretty: boolean;
   /** Where `npm start` keeps its embedded nats-server's data. */
@@ -106,11 +109,20 @@ export function loadConfig(env: Env = process.env): Config {
     opsTokens: readTokens(env, 'OPS_TOKEN', 'operator'),
     readTokens: readTokens(env, 'READ_TOKEN', 'reader'),
     stuckAfterMs: readNumber(env, 'STUCK_AFTER_MS', 5 * 60_000, positiveInt, 'a positive integer of milliseconds'),
+    sagaMachineVersion: readMachineVersion(env),
     logLevel: env.LOG_LEVEL || 'info',
     logPretty,
     dataDir: env.DATA_DIR || '.data',
     instanceId: env.INSTANCE_ID || `${hostname()}-${process.pid}`,
   };
+}
+
+function readMachineVersion(env: Env): string {
+  const version = env.SAGA_MACHINE_VERSION || CURRENT_MACHINE_VERSION;
+  if (!isMachineVersion(version)) {
+    throw new ConfigError(`SAGA_MACHINE_VERSION=${JSON.stringify(version)} is not a known machine version (${Object.keys(MACHINES).join(', ')})`);
+  }
+  return version;
 }
 
 /** Load the configuration or exit with a readable message: the start-up gate of every service. */

@@ -1,8 +1,8 @@
 import type { SnapshotFrom } from 'xstate';
-import type { orderSagaV1 } from './v1.ts';
+import type { buildOrderSaga } from './definition.ts';
 import type { OperatorAction, SagaEvent, SagaStatus } from './types.ts';
 
-export type OrderSagaSnapshot = SnapshotFrom<typeof orderSagaV1>;
+export type OrderSagaSnapshot = SnapshotFrom<ReturnType<typeof buildOrderSaga>>;
 
 const FINAL_STATUS: Record<string, SagaStatus> = {
   completed: 'completed',

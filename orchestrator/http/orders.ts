@@ -200,12 +200,23 @@ export async function ordersRoutes(app: FastifyInstance): Promise<void> {
       preHandler: requireOps,
     },
     async (request) => {
-      const stored = await runtime.read(request.params.orderId);
-      if (!stored) throw new HttpProblem(404, 'Not found', `no order ${request.params.orderId}`);
-      if (!request.query.dryRun) {
-        throw new HttpProblem(501, 'Not implemented', 'only replay?dryRun=true is available in this version');
+      const { orderId } = request.params;
+      const { reason } = request.body;
+      if (request.query.dryRun) {
+        const stored = await runtime.read(orderId);
+        if (!stored) throw new HttpProblem(404, 'Not found', `no order ${orderId}`);
+        return replayDryRun(stored.entry);
       }
-      return replayDryRun(stored.entry);
+      const result = await runtime.rebase(orderId, { actor: request.actor, reason });
+      if (result.kind === 'unknownSaga') throw new HttpProblem(404, 'Not found', `no order ${orderId}`);
+      const audited = { actor: request.actor, action: 'replay', target: `order:${orderId}`, reason };
+      if (result.kind === 'unchanged') {
+        await audit.record({ ...audited, result: 'refused', detail: result.detail });
+        throw new HttpProblem(409, 'Nothing to replay', result.detail, { plan: result.plan });
+      }
+      const { from, to } = result.entry.history.at(-1)!;
+      await audit.record({ ...audited, result: 'applied', detail: `${from} → ${to} on ${result.entry.machineVersion}` });
+      return { plan: result.plan, order: orderView(result.entry, config.traceUrlTemplate) };
     },
   );
 

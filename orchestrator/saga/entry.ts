@@ -5,7 +5,6 @@
  */
 import { initialTransition, transition } from 'xstate';
 import {
-  CURRENT_MACHINE_VERSION,
   STEPS,
   allowedActions,
   effectKeyFor,
@@ -46,6 +45,17 @@ export interface HistoryRow {
   worker?: string;
   /** The event exactly as applied, so the history can be replayed through the machine. */
   payload?: SagaEvent;
+  /** On a REPLAY row: the version the saga moved to, and the events its new state was built from with the transitions they made there. */
+  rebase?: Rebase;
+}
+
+/** What a REPLAY row records: enough to rebuild the saga's state on the version it moved to. */
+export interface Rebase {
+  machineVersion: string;
+  /** The events the new state was built from, with the transitions they made on that version. */
+  events: { eventId: string; from: string; to: string }[];
+  /** Attempt counters set just before the last of `events`, so the steps it started got new command ids. */
+  seed: { attempts: SagaContext['attempts']; attemptLimits: SagaContext['attemptLimits'] } | null;
 }
 
 export interface SagaEntry {
@@ -76,6 +86,8 @@ export interface Submission {
 export interface RuntimeSettings {
   stepTimeoutMs: number;
   stepMaxAttempts: number;
+  /** The machine version new sagas start on. */
+  sagaMachineVersion: string;
 }
 
 export type ApplyResult =
@@ -100,7 +112,8 @@ function outboxOf(context: SagaContext, now: number): OutboxCommand[] {
   ];
 }
 
-function settle(snapshot: OrderSagaSnapshot, previous: SagaEntry | null, now: number, settings: RuntimeSettings) {
+/** The parts of an entry that follow from a new snapshot: state, status, outbox, deadline. */
+export function settle(snapshot: OrderSagaSnapshot, previous: SagaEntry | null, now: number, settings: Pick<RuntimeSettings, 'stepTimeoutMs'>) {
   const context = snapshot.context;
   const state = String(snapshot.value);
   const commandChanged = context.pending?.commandId !== previous?.snapshot.context.pending?.commandId;
@@ -119,12 +132,12 @@ function settle(snapshot: OrderSagaSnapshot, previous: SagaEntry | null, now: nu
 }
 
 export function startSaga(submission: Submission, now: number, settings: RuntimeSettings): SagaEntry {
-  const machine = machineFor(CURRENT_MACHINE_VERSION);
+  const machine = machineFor(settings.sagaMachineVersion);
   const [snapshot] = initialTransition(machine, { order: submission.order, maxAttempts: settings.stepMaxAttempts });
   const settled = settle(snapshot, null, now, settings);
   return {
     orderId: submission.order.orderId,
-    machineVersion: CURRENT_MACHINE_VERSION,
+    machineVersion: settings.sagaMachineVersion,
     createdAt: now,
     updatedAt: now,
     traceparent: submission.traceparent,

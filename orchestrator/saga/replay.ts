@@ -1,11 +1,16 @@
 /**
- * Replay, dry: run a saga's recorded events through a machine version (the current one by
- * default) and show, step by step, where the states it passes through differ from the ones
- * recorded. Pure: nothing is written.
+ * Replay: run a saga's recorded events through a machine version (the current one by
+ * default). Dry, it shows step by step where the states differ from the recorded ones. For
+ * real, it moves the saga onto that version from the first divergence: the events before it
+ * are replayed, the diverging event is applied under the new rules, and any step it starts
+ * gets an attempt number past every recorded one, so its command id is new while its effect
+ * key (and the workers' idempotency) stays the same. The history only grows: a REPLAY row
+ * records the move and the events the new state was built from. Pure: nothing is written.
  */
+import { randomUUID } from 'node:crypto';
 import { initialTransition, transition } from 'xstate';
-import { CURRENT_MACHINE_VERSION, machineFor } from '../../machines/index.ts';
-import type { SagaEntry } from './entry.ts';
+import { CURRENT_MACHINE_VERSION, machineFor, type SagaContext, type StepName } from '../../machines/index.ts';
+import { settle, type HistoryRow, type Rebase, type RuntimeSettings, type SagaEntry } from './entry.ts';
 
 export interface ReplayStep {
   event: string;
@@ -24,9 +29,31 @@ export interface ReplayPlan {
   finalState: { recorded: string; replayed: string };
 }
 
-export function replayDryRun(entry: SagaEntry, version: string = CURRENT_MACHINE_VERSION): ReplayPlan {
+type Seed = NonNullable<Rebase['seed']>;
+
+/**
+ * The rows whose events the current state is built from: after the last REPLAY, its base
+ * (with the transitions they made on the new version) plus what followed; and the attempt
+ * seed that REPLAY applied before its last base event.
+ */
+function effectiveHistory(entry: SagaEntry): { rows: HistoryRow[]; seed: { beforeIndex: number; seed: Seed } | null } {
+  const rows = entry.history.slice(1);
+  const lastRebase = rows.map((row) => row.rebase !== undefined).lastIndexOf(true);
+  if (lastRebase < 0) return { rows, seed: null };
+  const rebase = rows[lastRebase]!.rebase!;
+  const base = new Map(rebase.events.map((step) => [step.eventId, step]));
+  const rebased = rows.slice(0, lastRebase).flatMap((row) => {
+    const step = base.get(row.eventId);
+    return step ? [{ ...row, from: step.from, to: step.to }] : [];
+  });
+  return {
+    rows: [...rebased, ...rows.slice(lastRebase + 1)],
+    seed: rebase.seed ? { beforeIndex: rebased.length - 1, seed: rebase.seed } : null,
+  };
+}
+
+function startOn(version: string, context: SagaContext) {
   const machine = machineFor(version);
-  const context = entry.snapshot.context;
   const order = {
     orderId: context.orderId,
     customerId: context.customerId,
@@ -34,31 +61,45 @@ export function replayDryRun(entry: SagaEntry, version: string = CURRENT_MACHINE
     items: context.items,
     totalCents: context.totalCents,
   };
-  let [snapshot] = initialTransition(machine, { order, maxAttempts: context.maxAttempts });
-  const [submitted, ...rows] = entry.history;
+  return { machine, snapshot: initialTransition(machine, { order, maxAttempts: context.maxAttempts })[0] };
+}
+
+type Machine = ReturnType<typeof machineFor>;
+type Snapshot = ReturnType<typeof startOn>['snapshot'];
+
+function seeded(machine: Machine, snapshot: Snapshot, seed: Seed): Snapshot {
+  const context = snapshot.context;
+  return machine.resolveState({
+    value: snapshot.value,
+    context: { ...context, attempts: { ...context.attempts, ...seed.attempts }, attemptLimits: { ...context.attemptLimits, ...seed.attemptLimits } },
+  }) as Snapshot;
+}
+
+export function replayDryRun(entry: SagaEntry, version: string = CURRENT_MACHINE_VERSION): ReplayPlan {
+  const start = startOn(version, entry.snapshot.context);
+  const machine = start.machine;
+  let snapshot = start.snapshot;
+  const submitted = entry.history[0]!;
   const steps: ReplayStep[] = [
     {
-      event: submitted!.event,
-      recorded: { from: null, to: submitted!.to },
+      event: submitted.event,
+      recorded: { from: null, to: submitted.to },
       replayed: { from: null, to: String(snapshot.value) },
-      differs: submitted!.to !== String(snapshot.value),
+      differs: submitted.to !== String(snapshot.value),
     },
   ];
-  for (const row of rows) {
+  const { rows, seed } = effectiveHistory(entry);
+  rows.forEach((row, index) => {
     if (!row.payload) {
       steps.push({ event: row.event, recorded: { from: row.from, to: row.to }, replayed: null, differs: true, note: 'event payload not recorded' });
-      continue;
+      return;
     }
+    if (seed?.beforeIndex === index) snapshot = seeded(machine, snapshot, seed.seed);
     const from = String(snapshot.value);
     [snapshot] = transition(machine, snapshot, row.payload);
     const to = String(snapshot.value);
-    steps.push({
-      event: row.event,
-      recorded: { from: row.from, to: row.to },
-      replayed: { from, to },
-      differs: row.from !== from || row.to !== to,
-    });
-  }
+    steps.push({ event: row.event, recorded: { from: row.from, to: row.to }, replayed: { from, to }, differs: row.from !== from || row.to !== to });
+  });
   const divergence = steps.findIndex((step) => step.differs);
   return {
     machineVersion: version,
@@ -67,4 +108,76 @@ export function replayDryRun(entry: SagaEntry, version: string = CURRENT_MACHINE
     firstDivergence: divergence >= 0 ? divergence : null,
     finalState: { recorded: entry.state, replayed: String(snapshot.value) },
   };
+}
+
+export type RebaseResult =
+  | { kind: 'rebased'; entry: SagaEntry; plan: ReplayPlan }
+  | { kind: 'unchanged'; plan: ReplayPlan; detail: string };
+
+export function rebaseOnto(
+  entry: SagaEntry,
+  operator: { actor: string; reason: string },
+  now: number,
+  settings: Pick<RuntimeSettings, 'stepTimeoutMs'>,
+  version: string = CURRENT_MACHINE_VERSION,
+): RebaseResult {
+  const plan = replayDryRun(entry, version);
+  if (plan.firstDivergence === null && entry.machineVersion === version) {
+    return { kind: 'unchanged', plan, detail: `${version} agrees with the recorded history; nothing to replay` };
+  }
+  // steps[0] is the submission, so steps[i] is rows[i - 1].
+  const { rows, seed: earlier } = effectiveHistory(entry);
+  const divergedAt = plan.firstDivergence === null ? null : plan.firstDivergence - 1;
+  if (divergedAt !== null && !rows[divergedAt]?.payload) {
+    return { kind: 'unchanged', plan, detail: 'the history cannot be replayed: an event payload was not recorded' };
+  }
+  const start = startOn(version, entry.snapshot.context);
+  const machine = start.machine;
+  let snapshot = start.snapshot;
+  const events: Rebase['events'] = [];
+  let seed: Seed | null = null;
+  const base = divergedAt === null ? rows : rows.slice(0, divergedAt + 1);
+  base.forEach((row, index) => {
+    if (earlier?.beforeIndex === index) snapshot = seeded(machine, snapshot, earlier.seed);
+    if (index === divergedAt) {
+      // Steps the new rules start from here on must not reuse a recorded command id.
+      seed = seedPastRecorded(entry, snapshot.context);
+      snapshot = seeded(machine, snapshot, seed);
+    }
+    const from = String(snapshot.value);
+    [snapshot] = transition(machine, snapshot, row.payload!);
+    events.push({ eventId: row.eventId, from, to: String(snapshot.value) });
+  });
+  const settled = settle(snapshot, entry, now, settings);
+  const row: HistoryRow = {
+    eventId: `replay:${randomUUID()}`,
+    event: 'REPLAY',
+    from: entry.state,
+    to: settled.state,
+    at: now,
+    actor: operator.actor,
+    detail: `${operator.reason} (moved from ${entry.machineVersion} to ${version}${
+      plan.firstDivergence === null ? ', no divergence' : ` at step ${plan.firstDivergence}: ${plan.steps[plan.firstDivergence]!.event}`
+    })`,
+    rebase: { machineVersion: version, events, seed },
+  };
+  return {
+    kind: 'rebased',
+    plan,
+    entry: { ...entry, ...settled, machineVersion: version, updatedAt: now, history: [...entry.history, row] },
+  };
+}
+
+/** Attempt counters past every attempt the history has seen, with a fresh round of attempts each. */
+function seedPastRecorded(entry: SagaEntry, context: SagaContext): Seed {
+  const attempts: Partial<Record<StepName, number>> = { ...entry.snapshot.context.attempts };
+  for (const row of entry.history) {
+    const match = /:([a-zA-Z]+):(\d+)$/.exec(row.eventId);
+    if (match) attempts[match[1] as StepName] = Math.max(attempts[match[1] as StepName] ?? 0, Number(match[2]));
+  }
+  const attemptLimits: Partial<Record<StepName, number>> = {};
+  for (const [step, attempt] of Object.entries(attempts) as [StepName, number][]) {
+    attemptLimits[step] = Math.max(context.attemptLimits[step] ?? context.maxAttempts, attempt + context.maxAttempts);
+  }
+  return { attempts, attemptLimits };
 }

@@ -17,6 +17,7 @@ import { buildCommand } from './commands.ts';
 import { submissionOf, submissionToProto } from './submissions.ts';
 import { applyEvent, startSaga, type ApplyResult, type RuntimeSettings, type SagaEntry, type Submission } from './entry.ts';
 import { KeyedSerializer } from './keyed-serializer.ts';
+import { rebaseOnto, type RebaseResult } from './replay.ts';
 
 export interface StoredSaga {
   entry: SagaEntry;
@@ -111,11 +112,36 @@ export class SagaRuntime {
 
   /** Apply one event to one saga, exactly once, however often it is delivered. */
   async apply(orderId: string, event: SagaEvent, eventId: string, annotation?: { worker?: string }): Promise<StepOutcome> {
+    const outcome = await this.commit(orderId, (entry) => applyEvent(entry, event, eventId, Date.now(), this.settings, annotation));
+    if (outcome.kind === 'applied') {
+      const { from, to } = outcome.entry.history.at(-1)!;
+      this.logger.info({ orderId, event: event.type, from, to }, 'saga step');
+    }
+    return outcome;
+  }
+
+  /** Move a saga onto the current machine version from its first divergence (see replay.ts). */
+  async rebase(orderId: string, operator: { actor: string; reason: string }): Promise<RebaseResult | { kind: 'unknownSaga' }> {
+    let result: RebaseResult | undefined;
+    const outcome = await this.commit(orderId, (entry) => {
+      result = rebaseOnto(entry, operator, Date.now(), this.settings);
+      return result.kind === 'rebased' ? { kind: 'applied', entry: result.entry } : { kind: 'ignored', reason: result.detail };
+    });
+    if (outcome.kind === 'unknownSaga') return outcome;
+    if (outcome.kind === 'applied' && result?.kind === 'rebased') return { ...result, entry: outcome.entry };
+    return result!;
+  }
+
+  /**
+   * The one way a saga changes: read, decide purely, write with CAS on the revision, then
+   * publish the outbox. A conflict means someone else moved the saga: decide again on the fresh entry.
+   */
+  private async commit(orderId: string, decide: (entry: SagaEntry) => ApplyResult): Promise<StepOutcome> {
     return this.serializer.run(orderId, async () => {
       for (let attempt = 1; ; attempt++) {
         const stored = await this.read(orderId);
         if (!stored) return { kind: 'unknownSaga' };
-        const result = applyEvent(stored.entry, event, eventId, Date.now(), this.settings, annotation);
+        const result = decide(stored.entry);
         if (result.kind === 'duplicate') {
           // Applied before, but we may have crashed before publishing: publish again (idempotent).
           await this.publishOutbox(stored.entry);
@@ -132,8 +158,6 @@ export class SagaRuntime {
           throw error;
         }
         this.stats.stepsApplied++;
-        const { from, to } = result.entry.history.at(-1)!;
-        this.logger.info({ orderId, event: event.type, from, to }, 'saga step');
         await this.publishOutbox(result.entry);
         return result;
       }

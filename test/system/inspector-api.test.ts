@@ -107,6 +107,6 @@ it('serves the UI config', async () => {
     traceUrlTemplate: 'http://localhost:16686/trace/{traceId}',
     opsTokenRequired: false,
     readTokenRequired: false,
-    machineVersion: 'order-saga@1',
+    machineVersion: 'order-saga@2',
   });
 });

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { machineFor } from '../../machines/index.ts';
 import { applyEvent, startSaga, type SagaEntry } from '../../orchestrator/saga/entry.ts';
 
-const settings = { stepTimeoutMs: 1000, stepMaxAttempts: 2 };
+const settings = { stepTimeoutMs: 1000, stepMaxAttempts: 2, sagaMachineVersion: 'order-saga@1' };
 const order = { orderId: 'ord_a', customerId: 'cust-1', currency: 'USD', items: [{ sku: 'A', quantity: 2, unitPriceCents: 150 }], totalCents: 300 };
 const submission = { order, traceparent: '00-0123456789abcdef0123456789abcdef-0123456789abcdef-01', requestHash: 'h' };
 
