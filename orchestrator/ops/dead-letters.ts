@@ -104,15 +104,17 @@ export class DeadLetterDesk {
     return letter;
   }
 
+  /**
+   * Redrive the letters waiting when the call began. Only those: a letter whose cause is not
+   * fixed comes back under a new sequence, and must not be redriven round and round.
+   */
   async redriveAll(actor: string, reason: string): Promise<{ redriven: number[] }> {
+    const { first_seq: first, last_seq: last } = (await this.jsm.streams.info(STREAMS.deadLetters)).state;
     const redriven: number[] = [];
-    for (;;) {
-      const { items } = await this.list({ limit: 100 });
-      if (items.length === 0) return { redriven };
-      for (const letter of items) {
-        if (await this.redrive(letter.sequence, actor, reason)) redriven.push(letter.sequence);
-      }
+    for (let seq = first; seq <= last && seq > 0; seq++) {
+      if (await this.redrive(seq, actor, reason)) redriven.push(seq);
     }
+    return { redriven };
   }
 
   async discard(sequence: number, actor: string, reason: string): Promise<DeadLetter | null> {

@@ -75,3 +75,17 @@ it('discards a letter with a reason, on the audit trail', async () => {
   const [latest] = (await system.api('/api/audit?limit=1')).body.items;
   expect(latest).toMatchObject({ action: 'dlq.discard', reason: 'garbage from a test client', actor: 'ops-ben' });
 });
+
+it('redrives only the letters waiting when asked, even if their cause is not fixed', async () => {
+  const nc = await system.connection();
+  const { jetstream } = await import('@nats-io/jetstream');
+  for (let i = 0; i < 2; i++) await jetstream(nc).publish('saga.reply.inventory', new Uint8Array([9, 9, i]));
+  await until('two poison replies to be dead-lettered', async () => (await system.api('/api/dead-letters')).body.waiting === 2, 10_000);
+  const response = await system.api('/api/dead-letters/redrive-all', { body: { reason: 'try again' }, headers: ops });
+  expect(response.status).toBe(200);
+  expect(response.body.redriven).toHaveLength(2);
+  // Still poison: they come back once each, and stay there.
+  await until('the two to be dead-lettered again', async () => (await system.api('/api/dead-letters')).body.waiting === 2, 10_000);
+  await new Promise((r) => setTimeout(r, 500));
+  expect((await system.api('/api/dead-letters')).body.waiting).toBe(2);
+});

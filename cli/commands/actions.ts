@@ -1,0 +1,93 @@
+/** Operator actions on one order: retry, compensate, cancel, replay. */
+import type { HistoryRow, OrderView, ReplayPlan } from '../api.ts';
+import { flag, reasonOption, reasonUnlessDryRun, requireReason, segment, stringOption, type CommandDef, type Context } from '../command.ts';
+import { arrow, table } from '../format.ts';
+
+const EVENTS = { retry: 'RETRY', compensate: 'COMPENSATE', cancel: 'CANCEL' } as const;
+type Action = keyof typeof EVENTS;
+
+const SUMMARIES: Record<Action, string> = {
+  retry: 're-send the step a stuck order stopped at, as a new attempt',
+  compensate: 'undo whatever may have happened (cancel shipment, refund, release); ends cancelled',
+  cancel: "the customer's cancel, allowed until shipping begins",
+};
+
+function actionCommand(action: Action): CommandDef {
+  return {
+    path: [action],
+    summary: SUMMARIES[action],
+    args: [{ name: 'orderId' }],
+    options: reasonOption,
+    notes: [`prints the transition; exits 1 with the reason when the order's state does not allow ${action}`],
+    async run(ctx) {
+      const [orderId] = ctx.args as [string];
+      const reason = requireReason(ctx);
+      const order = await ctx.client.post<OrderView>(`/api/orders/${segment(orderId)}/${action}`, { reason });
+      if (ctx.json) return ctx.out.json(order);
+      const row: HistoryRow | undefined = order.history.findLast((r) => r.event === EVENTS[action]) ?? order.history.at(-1);
+      ctx.out.line(`${action} applied to ${order.orderId}: ${row ? arrow(row.from, row.to) : order.state}`);
+      ctx.out.line(`status now ${order.status} (state ${order.state}); allowed actions: ${order.allowedActions.join(', ') || 'none'}`);
+    },
+  };
+}
+
+export const retry = actionCommand('retry');
+export const compensate = actionCommand('compensate');
+export const cancel = actionCommand('cancel');
+
+function printPlan(ctx: Context, orderId: string, plan: ReplayPlan, dryRun: boolean): void {
+  ctx.out.line(`replay of ${orderId}${dryRun ? ', dry run' : ''}: recorded on machine ${plan.recordedVersion}, replayed on ${plan.machineVersion}`, '');
+  const indexed = plan.steps.map((step, index) => ({ step, index }));
+  ctx.out.line(
+    ...table(indexed, [
+      { header: '#', value: (r) => String(r.index + 1), align: 'right' },
+      { header: 'EVENT', value: (r) => r.step.event },
+      { header: 'RECORDED', value: (r) => arrow(r.step.recorded.from, r.step.recorded.to) },
+      { header: 'REPLAYED', value: (r) => (r.step.replayed ? arrow(r.step.replayed.from, r.step.replayed.to) : `(${r.step.note ?? 'not replayed'})`) },
+      { header: '', value: (r) => (r.index === plan.firstDivergence ? '≠ ◀ first divergence' : r.step.differs ? '≠' : '') },
+    ]),
+  );
+  ctx.out.line('', `final state: recorded ${plan.finalState.recorded}, replayed ${plan.finalState.replayed}`);
+  if (plan.firstDivergence === null) {
+    ctx.out.line('no divergence: the machine agrees with the recorded history');
+  } else if (dryRun) {
+    const step = plan.steps[plan.firstDivergence]!;
+    ctx.out.line(`first divergence at step ${plan.firstDivergence + 1} (${step.event}); a real replay restarts the saga from there`);
+  }
+}
+
+export const replay: CommandDef = {
+  path: ['replay'],
+  summary: "run the order's recorded events through the current machine; restart it from the first divergence",
+  args: [{ name: 'orderId' }],
+  options: {
+    ...reasonUnlessDryRun,
+    'dry-run': { type: 'boolean', description: 'change nothing: show recorded vs replayed states and the first divergence' },
+  },
+  notes: [
+    'a real replay moves the order onto the current machine version and re-sends from the first divergence with new command ids;',
+    'it exits 1 when there is nothing to replay (no divergence)',
+    'example: saga-ctl replay ord_… --dry-run',
+  ],
+  async run(ctx) {
+    const [orderId] = ctx.args as [string];
+    const dryRun = flag(ctx, 'dry-run');
+    // The API wants a reason on a dry run too; a dry run changes nothing, so one is not asked for.
+    const reason = dryRun ? (stringOption(ctx, 'reason')?.trim() || 'dry run (saga-ctl)') : requireReason(ctx);
+    const path = `/api/orders/${segment(orderId)}/replay`;
+    if (dryRun) {
+      const plan = await ctx.client.request<ReplayPlan>('POST', path, { query: { dryRun: true }, body: { reason } });
+      return ctx.json ? ctx.out.json(plan) : printPlan(ctx, orderId, plan, true);
+    }
+    const answer = await ctx.client.request<{ plan: ReplayPlan; order: OrderView }>('POST', path, { query: { dryRun: false }, body: { reason } });
+    if (ctx.json) return ctx.out.json(answer);
+    const { plan, order } = answer;
+    printPlan(ctx, orderId, plan, false);
+    const row = order.history.at(-1);
+    ctx.out.line(
+      '',
+      `replay applied to ${order.orderId}: ${row ? arrow(row.from, row.to) : order.state}, now on machine ${order.machineVersion ?? plan.machineVersion}`,
+      `status now ${order.status} (state ${order.state})`,
+    );
+  },
+};

@@ -1,0 +1,35 @@
+/** The order filters `list` and `bulk` share, as options and as the API's query fields. */
+import { STATUSES, type BulkFilter } from '../api.ts';
+import { choiceOption, flag, stringOption, type Context, type OptionDef } from '../command.ts';
+
+export const filterOptions: Record<string, OptionDef> = {
+  status: { type: 'string', value: 'status', description: `only this status: ${STATUSES.join(', ')}` },
+  state: { type: 'string', value: 'state', description: 'only this machine state (e.g. chargingPayment, stuck)' },
+  customer: { type: 'string', value: 'id', description: 'only this customer id' },
+  search: { type: 'string', value: 'q', description: 'an order-id prefix or an exact customer id' },
+  retrying: { type: 'boolean', description: 'only running orders whose pending step already failed or timed out' },
+  stalled: { type: 'boolean', description: 'only running orders with no transition for longer than STUCK_AFTER_MS' },
+};
+
+export function filterFrom(ctx: Context): BulkFilter {
+  const filter: BulkFilter = {};
+  const status = choiceOption(ctx, 'status', STATUSES);
+  if (status) filter.status = status;
+  const state = stringOption(ctx, 'state');
+  if (state) filter.state = state;
+  const customer = stringOption(ctx, 'customer');
+  if (customer) filter.customerId = customer;
+  const search = stringOption(ctx, 'search');
+  if (search) filter.q = search;
+  if (flag(ctx, 'retrying')) filter.retrying = true;
+  if (flag(ctx, 'stalled')) filter.stalled = true;
+  return filter;
+}
+
+/** `status=stuck state=stuck` for messages; `every order` when empty. */
+export function describeFilter(filter: BulkFilter | undefined): string {
+  const parts = Object.entries(filter ?? {})
+    .filter(([, v]) => v !== undefined && v !== false && v !== '')
+    .map(([k, v]) => (v === true ? k : `${k}=${String(v)}`));
+  return parts.length ? parts.join(' ') : 'every order';
+}
