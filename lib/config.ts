@@ -31,6 +31,10 @@ export interface Config {
   /** Concurrent saga events the orchestrator handles (different sagas; one saga stays ordered). */
   orchestratorConcurrency: number;
   otelEndpoint: string | undefined;
+  /** Share of new traces sampled (0..1); a sampled order is traced through every service. */
+  traceSampleRatio: number;
+  /** HTTP port of a worker's /health, /ready and /metrics (0: none). */
+  workerPort: number | undefined;
   traceUrlTemplate: string;
   /** Tokens that may act (operator actions, dead letters), each with the label used as the actor. */
   opsTokens: LabelledToken[];
@@ -105,6 +109,8 @@ export function loadConfig(env: Env = process.env): Config {
     slowShippingMs: readNumber(env, 'SLOW_SHIPPING_MS', stepTimeoutMs * 2, nonNegativeInt, 'a non-negative integer of milliseconds'),
     orchestratorConcurrency: readNumber(env, 'ORCHESTRATOR_CONCURRENCY', 64, positiveInt, 'a positive integer'),
     otelEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
+    traceSampleRatio: readNumber(env, 'TRACE_SAMPLE_RATIO', 1, (n) => n >= 0 && n <= 1, 'a number from 0 to 1'),
+    workerPort: env.WORKER_PORT === undefined || env.WORKER_PORT === '' ? undefined : readNumber(env, 'WORKER_PORT', 0, (n) => nonNegativeInt(n) && n < 65536, 'a TCP port'),
     traceUrlTemplate,
     opsTokens: readTokens(env, 'OPS_TOKEN', 'operator'),
     readTokens: readTokens(env, 'READ_TOKEN', 'reader'),

@@ -1,3 +1,4 @@
+import { trace } from '@opentelemetry/api';
 import { pino, type Logger } from 'pino';
 import type { Config } from './config.ts';
 
@@ -8,6 +9,11 @@ export function createLogger(service: string, config: Pick<Config, 'logLevel' | 
   return pino({
     level: config.logLevel,
     base: { service, instance: config.instanceId },
+    // Every line written inside a span (a saga step, a worker handler, a request) carries its trace.
+    mixin() {
+      const span = trace.getActiveSpan()?.spanContext();
+      return span ? { traceId: span.traceId, spanId: span.spanId } : {};
+    },
     ...(config.logPretty
       ? {
           transport: {

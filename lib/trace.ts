@@ -12,13 +12,6 @@ export function newTraceContext(): TraceContext {
   return { traceparent: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`, tracestate: '' };
 }
 
-/** A child context in the same trace, with a new span id. */
-export function childTraceContext(parent: TraceContext | undefined): TraceContext {
-  const traceId = parent ? traceIdOf(parent.traceparent) : undefined;
-  if (!traceId || !parent) return newTraceContext();
-  return { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`, tracestate: parent.tracestate };
-}
-
 export function traceIdOf(traceparent: string | undefined): string | undefined {
   return traceparent ? TRACEPARENT.exec(traceparent)?.[1] : undefined;
 }

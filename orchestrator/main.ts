@@ -4,8 +4,11 @@
  */
 import { describeConfig, loadConfigOrExit } from '../lib/config.ts';
 import { createLogger } from '../lib/logger.ts';
+import { createRegistry } from '../lib/metrics.ts';
+import { startTelemetry, stopTelemetry } from '../lib/telemetry.ts';
 import { connectNats, ensureTopology } from '../lib/topology.ts';
 import { buildApp } from './http/app.ts';
+import { SagaMetrics } from './metrics.ts';
 import { AuditLog } from './ops/audit.ts';
 import { BulkJobs } from './ops/bulk.ts';
 import { DeadLetterDesk } from './ops/dead-letters.ts';
@@ -15,12 +18,15 @@ import { Inbox } from './saga/inbox.ts';
 import { SagaRuntime } from './saga/runtime.ts';
 
 const config = loadConfigOrExit();
+startTelemetry('orchestrator', config);
 const logger = createLogger('orchestrator', config);
+const registry = createRegistry('orchestrator');
+const metrics = new SagaMetrics(registry);
 logger.info({ config: describeConfig(config) }, 'starting orchestrator');
 
 const nats = await connectNats(config, `orchestrator ${config.instanceId}`);
 const topology = await ensureTopology(nats, config);
-const runtime = new SagaRuntime(topology.sagas, nats.js, nats.jsm, config, logger);
+const runtime = new SagaRuntime(topology.sagas, nats.js, nats.jsm, config, logger, metrics);
 
 const catalog = new SagaCatalog(logger);
 await catalog.start(topology.sagas);
@@ -41,14 +47,15 @@ for (const summary of catalog.all()) {
 }
 logger.info({ sagas: catalog.size, republished }, 'catalog loaded; outboxes of running sagas re-published');
 
-const inbox = new Inbox(runtime, nats.js, logger);
+metrics.observe(registry, catalog, nats);
+const inbox = new Inbox(runtime, nats.js, logger, metrics);
 await inbox.start(config.orchestratorConcurrency);
 
 const audit = new AuditLog(nats.js, nats.jsm);
 const deadLetters = new DeadLetterDesk(nats.js, nats.jsm, audit);
 const bulk = new BulkJobs(topology.bulkJobs, runtime, catalog, audit, config, logger);
 bulk.startSweeping();
-const app = await buildApp({ config, nats, topology, runtime, catalog, audit, deadLetters, bulk }, logger);
+const app = await buildApp({ config, nats, topology, runtime, catalog, audit, deadLetters, bulk, metrics, registry }, logger);
 const address = await app.listen({ host: config.host, port: config.port });
 logger.info({ address }, `orchestrator listening on ${address}`);
 
@@ -63,6 +70,7 @@ async function shutdown(signal: string) {
   deadlines.stop();
   catalog.stop();
   await nats.nc.drain();
+  await stopTelemetry();
   logger.info('stopped');
   process.exit(0);
 }

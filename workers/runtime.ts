@@ -18,7 +18,8 @@ import { startConsuming } from '../lib/consume.ts';
 import { deadLetter } from '../lib/dead-letters.ts';
 import type { Logger } from '../lib/logger.ts';
 import { CONSUMERS, HEADERS, STREAMS, SUBJECTS, type Nats, type Topology } from '../lib/topology.ts';
-import { childTraceContext } from '../lib/trace.ts';
+import { extract, inject, inSpan, SpanKind, SpanStatusCode, type Span } from '../lib/telemetry.ts';
+import type { WorkerMetrics } from './metrics.ts';
 import { STEPS, type Service } from '../machines/index.ts';
 import { TransientError, type BusinessFunction, type Outcome } from './business.ts';
 import { isLedgerKey } from './ledger.ts';
@@ -37,6 +38,7 @@ export interface WorkerOptions {
   logger: Logger;
   /** How often a handler still running tells JetStream so (the consumers' ack_wait is 30 s). */
   heartbeatMs?: number;
+  metrics?: WorkerMetrics;
 }
 
 export interface Worker {
@@ -61,7 +63,7 @@ const replyOutcome = (outcome: Outcome): ReplyOutcome =>
 const isAbort = (error: unknown) => error instanceof Error && error.name === 'AbortError';
 
 export async function startWorker(options: WorkerOptions): Promise<Worker> {
-  const { service, business, config, nats, logger } = options;
+  const { service, business, config, nats, logger, metrics } = options;
   const ledger = options.topology.ledgers[service];
   const heartbeatMs = options.heartbeatMs ?? 10_000;
   const stopping = new AbortController();
@@ -98,11 +100,9 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       deliveries: msg.info.deliveryCount,
       outcome,
     });
-    const trace = childTraceContext(meta.trace);
     const h = natsHeaders();
     h.set(HEADERS.orderId, meta.orderId);
-    h.set(HEADERS.traceparent, trace.traceparent);
-    if (trace.tracestate) h.set(HEADERS.tracestate, trace.tracestate);
+    inject(h); // the reply continues this handler's span
     await nats.js.publish(SUBJECTS.reply(service), codec.reply.encode(reply), { msgID: `reply:${meta.commandId}`, headers: h });
   }
 
@@ -127,11 +127,38 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   async function handle(msg: JsMsg): Promise<void> {
     const command = commandIn(msg);
     if ('poison' in command) {
+      metrics?.commands.inc({ step: 'unknown', outcome: 'poison' });
       await deadLetter(nats.js, msg, service, command.poison);
       logger.error({ subject: msg.subject, seq: msg.seq, reason: command.poison }, 'dead-lettered a command no handler can act on');
       return;
     }
     const meta = command.meta!;
+    const step = stepFromProto(meta.step)!;
+    await inSpan(
+      `${service} ${step}`,
+      {
+        parent: extract(msg.headers),
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          'messaging.system': 'nats',
+          'messaging.destination.name': msg.subject,
+          'order.id': meta.orderId,
+          'saga.step': step,
+          'saga.command.id': meta.commandId,
+          'saga.attempt': meta.attempt,
+          'worker.delivery': msg.info.deliveryCount,
+          'worker.instance': config.instanceId,
+        },
+      },
+      (span) => handleCommand(command, msg, span),
+    );
+  }
+
+  async function handleCommand(command: Command, msg: JsMsg, span: Span): Promise<void> {
+    const meta = command.meta!;
+    const step = stepFromProto(meta.step)!;
+    metrics?.inFlight.inc();
+    const stopTimer = metrics?.duration.startTimer({ step });
     const heartbeat = setInterval(() => {
       try {
         msg.working();
@@ -141,6 +168,9 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     }, heartbeatMs);
     try {
       const outcome = await perform(command);
+      span.setAttribute('worker.outcome', outcome.kind);
+      metrics?.commands.inc({ step, outcome: outcome.kind });
+      if (outcome.kind === 'failed') span.setAttribute('worker.failure', `${outcome.code}: ${outcome.message}`);
       await publishReply(command, msg, replyOutcome(outcome));
       msg.ack();
       logger.info(
@@ -148,7 +178,13 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
         'command answered',
       );
     } catch (error) {
-      if (error instanceof TransientError) await retryOrGiveUp(command, msg, error);
+      if (error instanceof TransientError) {
+        span.recordException(error);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
+        const gaveUp = msg.info.deliveryCount >= config.workerMaxDeliveries;
+        metrics?.commands.inc({ step, outcome: gaveUp ? 'gave_up' : 'transient' });
+        await retryOrGiveUp(command, msg, error);
+      }
       // Stopping interrupted a wait before any effect: another instance can take it now.
       else if (signal.aborted && isAbort(error)) msg.nak();
       // Anything else (NATS unreachable, a bug) is retried by startConsuming until it works:
@@ -156,6 +192,8 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       else throw error;
     } finally {
       clearInterval(heartbeat);
+      metrics?.inFlight.dec();
+      stopTimer?.();
     }
   }
 

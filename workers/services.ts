@@ -17,6 +17,9 @@ export const SERVICES: Record<Service, (ledger: KV, logger: Logger) => Promise<O
 
 export const SERVICE_NAMES = Object.keys(SERVICES) as Service[];
 
+/** Where each worker serves /health, /ready and /metrics unless WORKER_PORT says otherwise. */
+export const DEFAULT_WORKER_PORTS: Record<Service, number> = { inventory: 9101, payment: 9102, shipping: 9103 };
+
 export function isService(name: string | undefined): name is Service {
   return name !== undefined && Object.hasOwn(SERVICES, name);
 }

@@ -5,6 +5,7 @@ import { registerAuth } from './auth.ts';
 import { bulkRoutes } from './bulk.ts';
 import { deadLetterRoutes } from './dead-letters.ts';
 import { healthRoutes } from './health.ts';
+import { registerObservability } from './observability.ts';
 import { ordersRoutes } from './orders.ts';
 import { overviewRoutes } from './overview.ts';
 import { streamRoutes } from './stream.ts';
@@ -26,6 +27,7 @@ export async function buildApp(services: SagaServices, logger: Logger): Promise<
   registerValidators(app);
   registerProblemHandler(app);
   await registerAuth(app);
+  await registerObservability(app);
   await app.register(healthRoutes);
   await app.register(ordersRoutes);
   await app.register(overviewRoutes);

@@ -3,7 +3,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { newTraceContext } from '../../lib/trace.ts';
+import { currentTraceparent, linkTo } from '../../lib/telemetry.ts';
 import type { OperatorAction, SagaStatus } from '../../machines/index.ts';
 import { summaryView } from '../saga/catalog.ts';
 import { performAction } from '../ops/actions.ts';
@@ -151,10 +151,12 @@ export async function ordersRoutes(app: FastifyInstance): Promise<void> {
       };
       if (idempotencyKey && (await replay())) return reply;
 
-      const trace = newTraceContext();
+      // The order's trace is this request's: its span is the root of everything the order does.
+      const traceparent = currentTraceparent(request.traceContext);
+      request.span?.setAttribute('order.id', orderId);
       const submission: Submission = {
         order: { orderId, customerId: body.customerId, currency: body.currency ?? 'USD', items: body.items, totalCents },
-        traceparent: trace.traceparent,
+        traceparent,
         ...(idempotencyKey ? { idempotencyKey } : {}),
         requestHash,
       };
@@ -169,7 +171,7 @@ export async function ordersRoutes(app: FastifyInstance): Promise<void> {
       }
       // A concurrent request with the same key won the race: answer with its order.
       if (stored.duplicate && (await replay())) return reply;
-      const traceUrl = traceUrlFor(config.traceUrlTemplate, trace.traceparent);
+      const traceUrl = traceUrlFor(config.traceUrlTemplate, traceparent);
       return reply
         .code(202)
         .header('Location', `/api/orders/${orderId}`)
@@ -226,7 +228,14 @@ export async function ordersRoutes(app: FastifyInstance): Promise<void> {
       { schema: actionSchema, preHandler: requireOps },
       async (request) => {
         const { orderId } = request.params;
-        const outcome = await performAction(runtime, audit, { orderId, action, actor: request.actor, reason: request.body.reason });
+        request.span?.setAttribute('order.id', orderId);
+        const outcome = await performAction(runtime, audit, {
+          orderId,
+          action,
+          actor: request.actor,
+          reason: request.body.reason,
+          links: linkTo(request.traceContext),
+        });
         if (outcome.result === 'unknown') throw new HttpProblem(404, 'Not found', outcome.detail);
         if (outcome.result === 'refused') {
           throw new HttpProblem(409, 'Action not allowed', outcome.detail, { state: outcome.state, allowedActions: outcome.allowedActions });

@@ -1,5 +1,7 @@
 /** What route plugins share, as one Fastify decorator (`app.saga`), never as globals. */
+import type { Registry } from 'prom-client';
 import type { Nats, Topology } from '../../lib/topology.ts';
+import type { SagaMetrics } from '../metrics.ts';
 import type { Config } from '../../lib/config.ts';
 import type { AuditLog } from '../ops/audit.ts';
 import type { BulkJobs } from '../ops/bulk.ts';
@@ -16,6 +18,8 @@ export interface SagaServices {
   audit: AuditLog;
   deadLetters: DeadLetterDesk;
   bulk: BulkJobs;
+  metrics: SagaMetrics;
+  registry: Registry;
 }
 
 declare module 'fastify' {

@@ -4,6 +4,7 @@
  * refused. The HTTP routes and bulk jobs both act through here.
  */
 import { randomUUID } from 'node:crypto';
+import type { Link } from '@opentelemetry/api';
 import type { OperatorAction } from '../../machines/index.ts';
 import { actionsAllowed, type SagaEntry } from '../saga/entry.ts';
 import type { SagaRuntime } from '../saga/runtime.ts';
@@ -27,12 +28,14 @@ export interface ActionRequest {
   reason: string;
   /** Set when the action is part of a bulk job, for the audit trail. */
   bulkId?: string;
+  /** The operator's request span: the step (in the order's trace) links to it. */
+  links?: Link[];
 }
 
 export async function performAction(runtime: SagaRuntime, audit: AuditLog, request: ActionRequest): Promise<ActionOutcome> {
   const { orderId, action, actor, reason, bulkId } = request;
   const event = { type: EVENT_OF[action], actor, reason };
-  const outcome = await runtime.apply(orderId, event, `operator:${action}:${randomUUID()}`);
+  const outcome = await runtime.apply(orderId, event, `operator:${action}:${randomUUID()}`, { links: request.links ?? [] });
   if (outcome.kind === 'unknownSaga') return { result: 'unknown', detail: `no order ${orderId}` };
   const audited = { actor, action: bulkId ? `bulk.${action}` : action, target: `order:${orderId}`, reason };
   const via = bulkId ? ` (bulk ${bulkId})` : '';

@@ -8,7 +8,9 @@ import { codec, PoisonMessageError } from '../../lib/codec.ts';
 import { startConsuming, type Consumption } from '../../lib/consume.ts';
 import { deadLetter } from '../../lib/dead-letters.ts';
 import type { Logger } from '../../lib/logger.ts';
+import { extract } from '../../lib/telemetry.ts';
 import { CONSUMERS, HEADERS, STREAMS } from '../../lib/topology.ts';
+import type { SagaMetrics } from '../metrics.ts';
 import { replyEventId } from './entry.ts';
 import { submissionOf } from './submissions.ts';
 import { eventOfReply } from './replies.ts';
@@ -23,6 +25,7 @@ export class Inbox {
     private readonly runtime: SagaRuntime,
     private readonly js: JetStreamClient,
     private readonly logger: Logger,
+    private readonly metrics?: SagaMetrics,
   ) {}
 
   async start(concurrency: number): Promise<void> {
@@ -49,6 +52,7 @@ export class Inbox {
     } catch (error) {
       if (!(error instanceof PoisonMessageError)) throw error;
       this.logger.error({ subject: msg.subject, seq: msg.seq, reason: error.message }, 'dead-lettered an event');
+      this.metrics?.deadLetters.inc();
       await deadLetter(this.js, msg, DEAD_LETTER_SOURCE, error.message);
     }
   }
@@ -58,7 +62,7 @@ export class Inbox {
     if (msg.subject !== `saga.submitted.${submission.order.orderId}`) {
       throw new PoisonMessageError(`submission for ${submission.order.orderId} published on ${msg.subject}`);
     }
-    await this.runtime.start(submission);
+    await this.runtime.start(submission, extract(msg.headers));
   }
 
   private async onReply(msg: JsMsg): Promise<void> {
@@ -66,6 +70,7 @@ export class Inbox {
     const meta = reply.meta!;
     const outcome = await this.runtime.apply(meta.orderId, eventOfReply(reply), replyEventId(meta.commandId), {
       worker: reply.workerInstance,
+      parent: extract(msg.headers),
     });
     if (outcome.kind === 'unknownSaga') throw new PoisonMessageError(`reply for unknown order ${meta.orderId}`);
     if (outcome.kind === 'ignored') {

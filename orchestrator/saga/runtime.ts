@@ -11,7 +11,9 @@ import type { KV } from '@nats-io/kv';
 import { codec } from '../../lib/codec.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { HEADERS, STREAMS, SUBJECTS } from '../../lib/topology.ts';
-import { childTraceContext, type TraceContext } from '../../lib/trace.ts';
+import { context, currentTraceparent, extractTraceparent, inject, inSpan, linkTo, SpanKind, trace, type Context } from '../../lib/telemetry.ts';
+import type { Link } from '@opentelemetry/api';
+import type { SagaMetrics } from '../metrics.ts';
 import type { SagaEvent } from '../../machines/index.ts';
 import { buildCommand } from './commands.ts';
 import { submissionOf, submissionToProto } from './submissions.ts';
@@ -25,6 +27,17 @@ export interface StoredSaga {
 }
 
 export type StepOutcome = ApplyResult | { kind: 'unknownSaga' };
+
+export interface StepOptions {
+  /** The worker instance that answered, for the history. */
+  worker?: string;
+  /** The trace context of the message that carried the event. */
+  parent?: Context;
+  /** Spans to link, e.g. the operator's HTTP request. */
+  links?: Link[];
+}
+
+const FINAL = new Set(['completed', 'cancelled', 'failed']);
 
 export interface RuntimeStats {
   casConflicts: number;
@@ -49,6 +62,7 @@ export class SagaRuntime {
     private readonly jsm: JetStreamManager,
     private readonly settings: RuntimeSettings,
     private readonly logger: Logger,
+    private readonly metrics?: SagaMetrics,
   ) {}
 
   /**
@@ -89,10 +103,13 @@ export class SagaRuntime {
   }
 
   /** Create the saga of a submitted order; a second submission of the same order changes nothing. */
-  async start(submission: Submission): Promise<{ created: boolean; entry: SagaEntry }> {
+  async start(submission: Submission, parent?: Context): Promise<{ created: boolean; entry: SagaEntry }> {
     const orderId = submission.order.orderId;
-    return this.serializer.run(orderId, async () => {
+    const attributes = { 'order.id': orderId, 'saga.event': 'ORDER_SUBMITTED' };
+    return this.serializer.run(orderId, () =>
+      inSpan('saga start', { parent: parent ?? extractTraceparent(submission.traceparent), kind: SpanKind.CONSUMER, attributes }, async (span) => {
       const entry = startSaga(submission, Date.now(), this.settings);
+      span.setAttributes({ 'saga.machine_version': entry.machineVersion, 'saga.state.to': entry.state });
       try {
         await this.sagas.create(orderId, codec.json.encode(entry));
       } catch (error) {
@@ -104,15 +121,28 @@ export class SagaRuntime {
         return { created: false, entry: existing.entry };
       }
       this.stats.stepsApplied++;
+      this.metrics?.started.inc();
       await this.publishOutbox(entry);
       this.logger.info({ orderId, state: entry.state }, 'saga started');
       return { created: true, entry };
-    });
+    }));
   }
 
-  /** Apply one event to one saga, exactly once, however often it is delivered. */
-  async apply(orderId: string, event: SagaEvent, eventId: string, annotation?: { worker?: string }): Promise<StepOutcome> {
-    const outcome = await this.commit(orderId, (entry) => applyEvent(entry, event, eventId, Date.now(), this.settings, annotation));
+  /**
+   * Apply one event to one saga, exactly once, however often it is delivered. The step's span
+   * continues the message's trace (`parent`), else the order's own trace, so timer and
+   * operator steps land in the order's trace too (operators' requests are linked).
+   */
+  async apply(orderId: string, event: SagaEvent, eventId: string, options: StepOptions = {}): Promise<StepOutcome> {
+    const annotation = options.worker ? { worker: options.worker } : undefined;
+    const outcome = await this.commit(orderId, `saga ${event.type}`, options, (entry) =>
+      applyEvent(entry, event, eventId, Date.now(), this.settings, annotation),
+    );
+    if (outcome.kind === 'applied' && (event.type === 'STEP_FAILED_TRANSIENTLY' || event.type === 'STEP_TIMED_OUT')) {
+      const step = event.commandId.split(':').at(-2) ?? 'unknown';
+      this.metrics?.retries.inc({ step, reason: event.type === 'STEP_TIMED_OUT' ? 'timeout' : 'transient' });
+      if (event.type === 'STEP_TIMED_OUT') this.metrics?.timeouts.inc({ step });
+    }
     if (outcome.kind === 'applied') {
       const { from, to } = outcome.entry.history.at(-1)!;
       this.logger.info({ orderId, event: event.type, from, to }, 'saga step');
@@ -123,7 +153,7 @@ export class SagaRuntime {
   /** Move a saga onto the current machine version from its first divergence (see replay.ts). */
   async rebase(orderId: string, operator: { actor: string; reason: string }): Promise<RebaseResult | { kind: 'unknownSaga' }> {
     let result: RebaseResult | undefined;
-    const outcome = await this.commit(orderId, (entry) => {
+    const outcome = await this.commit(orderId, 'saga REPLAY', { links: linkTo(context.active()) }, (entry) => {
       result = rebaseOnto(entry, operator, Date.now(), this.settings);
       return result.kind === 'rebased' ? { kind: 'applied', entry: result.entry } : { kind: 'ignored', reason: result.detail };
     });
@@ -136,10 +166,30 @@ export class SagaRuntime {
    * The one way a saga changes: read, decide purely, write with CAS on the revision, then
    * publish the outbox. A conflict means someone else moved the saga: decide again on the fresh entry.
    */
-  private async commit(orderId: string, decide: (entry: SagaEntry) => ApplyResult): Promise<StepOutcome> {
+  private async commit(orderId: string, name: string, options: StepOptions, decide: (entry: SagaEntry) => ApplyResult): Promise<StepOutcome> {
     return this.serializer.run(orderId, async () => {
+      const first = await this.read(orderId);
+      if (!first) return { kind: 'unknownSaga' } as const;
+      const parent = options.parent ?? extractTraceparent(first.entry.traceparent);
+      const attributes = { 'order.id': orderId, 'saga.machine_version': first.entry.machineVersion, 'saga.state.from': first.entry.state };
+      const kind = options.parent ? SpanKind.CONSUMER : SpanKind.INTERNAL;
+      const stopTimer = this.metrics?.stepDuration.startTimer({ event: name.replace('saga ', '') });
+      return inSpan(name, { parent, kind, attributes, links: options.links ?? [] }, async (span) => {
+        const outcome = await this.commitLoop(orderId, first, decide);
+        span.setAttribute('saga.outcome', outcome.kind);
+        if (outcome.kind === 'applied') {
+          span.setAttribute('saga.state.to', outcome.entry.state);
+          if (FINAL.has(outcome.entry.status) && !FINAL.has(first.entry.status)) this.metrics?.finished.inc({ outcome: outcome.entry.status });
+        }
+        stopTimer?.();
+        return outcome;
+      });
+    });
+  }
+
+  private async commitLoop(orderId: string, first: StoredSaga, decide: (entry: SagaEntry) => ApplyResult): Promise<StepOutcome> {
       for (let attempt = 1; ; attempt++) {
-        const stored = await this.read(orderId);
+        const stored = attempt === 1 ? first : await this.read(orderId);
         if (!stored) return { kind: 'unknownSaga' };
         const result = decide(stored.entry);
         if (result.kind === 'duplicate') {
@@ -153,6 +203,7 @@ export class SagaRuntime {
         } catch (error) {
           if (isCasConflict(error) && attempt < MAX_CAS_ATTEMPTS) {
             this.stats.casConflicts++;
+            this.metrics?.casConflicts.inc();
             continue;
           }
           throw error;
@@ -161,20 +212,20 @@ export class SagaRuntime {
         await this.publishOutbox(result.entry);
         return result;
       }
-    });
   }
 
   /** Publish the entry's pending commands. Safe to repeat: ids are deterministic and effects idempotent. */
   async publishOutbox(entry: SagaEntry): Promise<void> {
     if (entry.outbox.length === 0) return;
-    const parent: TraceContext = { traceparent: entry.traceparent, tracestate: '' };
+    // Commands continue the current step's span; re-published at start-up, the order's trace.
+    const ctx = trace.getSpan(context.active()) ? context.active() : extractTraceparent(entry.traceparent);
+    const traceContext = { traceparent: currentTraceparent(ctx), tracestate: '' };
     await Promise.all(
       entry.outbox.map(async (command) => {
-        const trace = childTraceContext(parent);
-        const message = buildCommand(entry.snapshot.context, command, trace);
+        const message = buildCommand(entry.snapshot.context, command, traceContext);
         const h = natsHeaders();
         h.set(HEADERS.orderId, entry.orderId);
-        h.set(HEADERS.traceparent, trace.traceparent);
+        inject(h, ctx);
         await this.js.publish(SUBJECTS.command(command.service), codec.command.encode(message), {
           msgID: command.commandId,
           headers: h,

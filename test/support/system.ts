@@ -101,6 +101,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     PORT: String(port),
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
+    // Workers' probe ports are off unless a test asks for them: systems never collide.
+    WORKER_PORT: '0',
     ...options.env,
   };
   const connections: NatsConnection[] = [];

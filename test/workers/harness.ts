@@ -9,11 +9,15 @@ import { codec, CommandSchema, create, stepToProto, type Command, type Reply } f
 import { loadConfig, type Config } from '../../lib/config.ts';
 import { createLogger } from '../../lib/logger.ts';
 import { connectNats, ensureTopology, HEADERS, STREAMS, SUBJECTS, type Nats, type Topology } from '../../lib/topology.ts';
+import { startTelemetry } from '../../lib/telemetry.ts';
 import { newTraceContext } from '../../lib/trace.ts';
 import { commandIdFor, effectKeyFor, STEPS, type Service, type StepName } from '../../machines/index.ts';
 import { listLedger, type LedgerEntry } from '../../workers/ledger.ts';
 import { startWorker, type WorkerConfig } from '../../workers/runtime.ts';
 import { SERVICES } from '../../workers/services.ts';
+
+// The worker runs in this process: give it the tracer every service starts with (exporting nothing).
+startTelemetry('worker-test', { otelEndpoint: undefined, instanceId: 'test', traceSampleRatio: 1 });
 import { startNats, type TestNats } from '../support/nats-server.ts';
 
 export const logger = createLogger('worker-test', { logLevel: process.env.LOG_LEVEL ?? 'silent', logPretty: false, instanceId: 'test' });
@@ -147,6 +151,8 @@ export async function startHarness(): Promise<WorkerHarness> {
       const meta = command.meta!;
       const h = natsHeaders();
       h.set(HEADERS.orderId, meta.orderId);
+      // As the orchestrator does: trace context travels in the headers too.
+      if (meta.trace?.traceparent) h.set(HEADERS.traceparent, meta.trace.traceparent);
       const service = STEPS[stepName(command)].service;
       await nats.js.publish(SUBJECTS.command(service), codec.command.encode(command), { msgID: options.msgID ?? meta.commandId, headers: h });
     },

@@ -1,0 +1,118 @@
+/**
+ * Tracing for every service: one OpenTelemetry SDK per process, started before the service
+ * does anything, exporting OTLP over gRPC when OTEL_EXPORTER_OTLP_ENDPOINT is set (and
+ * exporting nothing, quietly, when it is not: spans still get real ids, so trace context still
+ * travels and every order still has a trace id).
+ * W3C trace context travels in NATS headers: `inject` before publishing, `extract` on receipt.
+ */
+import {
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Link,
+  type Span,
+  type TextMapGetter,
+  type TextMapSetter,
+} from '@opentelemetry/api';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { BatchSpanProcessor, NoopSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
+import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import type { Config } from './config.ts';
+
+export { SpanKind, SpanStatusCode, context, trace, type Context, type Span };
+
+let sdk: NodeSDK | undefined;
+
+export function startTelemetry(service: string, config: Pick<Config, 'otelEndpoint' | 'instanceId' | 'traceSampleRatio'>): void {
+  if (sdk) return;
+  sdk = new NodeSDK({
+    resource: resourceFromAttributes({
+      [ATTR_SERVICE_NAME]: service,
+      [ATTR_SERVICE_VERSION]: process.env.npm_package_version ?? '0.1.0',
+      'service.instance.id': config.instanceId,
+      'service.namespace': 'order-saga',
+    }),
+    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.traceSampleRatio) }),
+    spanProcessors: config.otelEndpoint
+      ? [new BatchSpanProcessor(new OTLPTraceExporter({ url: config.otelEndpoint }), { scheduledDelayMillis: 500 })]
+      : // A processor that exports nothing still makes the SDK install a real tracer: ids, no spam.
+        [new NoopSpanProcessor()],
+    instrumentations: [],
+  });
+  sdk.start();
+}
+
+export async function stopTelemetry(): Promise<void> {
+  await sdk?.shutdown().catch(() => undefined);
+  sdk = undefined;
+}
+
+export const tracer = () => trace.getTracer('order-saga');
+
+/** Headers of any kind that can be read and written by name (NATS MsgHdrs, plain objects). */
+interface HeaderLike {
+  get(name: string): string;
+  set(name: string, value: string): void;
+}
+
+const getter: TextMapGetter<{ get(name: string): string } | undefined> = {
+  keys: () => ['traceparent', 'tracestate'],
+  get: (carrier, key) => carrier?.get(key) || undefined,
+};
+const setter: TextMapSetter<HeaderLike> = { set: (carrier, key, value) => carrier.set(key, value) };
+
+/** The trace context a message carries (root when it carries none). */
+export function extract(headers: { get(name: string): string } | undefined): Context {
+  return propagation.extract(ROOT_CONTEXT, headers, getter);
+}
+
+export function extractTraceparent(traceparent: string | undefined): Context {
+  return extract({ get: (name) => (name === 'traceparent' ? (traceparent ?? '') : '') });
+}
+
+/** Write the current (or given) context into outgoing headers. */
+export function inject(headers: HeaderLike, ctx: Context = context.active()): void {
+  propagation.inject(ctx, headers, setter);
+}
+
+/** The W3C traceparent of the active span, for storing with a saga or a message payload. */
+export function currentTraceparent(ctx: Context = context.active()): string {
+  const carrier = new Map<string, string>();
+  propagation.inject(ctx, carrier, { set: (c, k, v) => c.set(k, v) });
+  return carrier.get('traceparent') ?? '';
+}
+
+export interface SpanOptions {
+  parent?: Context;
+  kind?: SpanKind;
+  attributes?: Attributes;
+  links?: Link[];
+}
+
+/** Run `work` inside a new span; errors are recorded on it and rethrown. */
+export async function inSpan<T>(name: string, options: SpanOptions, work: (span: Span) => Promise<T>): Promise<T> {
+  const parent = options.parent ?? context.active();
+  const span = tracer().startSpan(name, { kind: options.kind ?? SpanKind.INTERNAL, attributes: options.attributes, links: options.links }, parent);
+  try {
+    return await context.with(trace.setSpan(parent, span), () => work(span));
+  } catch (error) {
+    span.recordException(error as Error);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+    throw error;
+  } finally {
+    span.end();
+  }
+}
+
+/** A link to the span a context holds, if it holds a valid one. */
+export function linkTo(ctx: Context): Link[] {
+  const spanContext = trace.getSpanContext(ctx);
+  return spanContext && trace.isSpanContextValid(spanContext) ? [{ context: spanContext }] : [];
+}

@@ -1,0 +1,62 @@
+/**
+ * Every HTTP request as a server span (continuing the caller's traceparent, if it sent one)
+ * and in the request metrics; and GET /metrics. A submitted order's trace starts at its
+ * POST /api/orders span.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { context, extract, SpanKind, SpanStatusCode, trace, tracer, type Context, type Span } from '../../lib/telemetry.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    span?: Span;
+    /** The request span's context: parent of what the request does, link for what it starts. */
+    traceContext: Context;
+  }
+}
+
+const headerGetter = (request: FastifyRequest) => ({
+  get: (name: string) => {
+    const value = request.headers[name];
+    return Array.isArray(value) ? (value[0] ?? '') : (value ?? '');
+  },
+});
+
+export async function registerObservability(app: FastifyInstance): Promise<void> {
+  const { metrics, registry } = app.saga;
+  app.decorateRequest('span', undefined);
+  app.decorateRequest('traceContext', null as unknown as Context);
+
+  app.addHook('onRequest', async (request) => {
+    const parent = extract(headerGetter(request));
+    request.traceContext = parent;
+    // The live stream stays open for hours: no span, no latency sample.
+    if (request.url.startsWith('/api/stream') || request.url === '/metrics') return;
+    const route = request.routeOptions.url ?? 'unmatched';
+    const span = tracer().startSpan(
+      `${request.method} ${route}`,
+      { kind: SpanKind.SERVER, attributes: { 'http.request.method': request.method, 'http.route': route, 'url.path': request.url.split('?')[0] } },
+      parent,
+    );
+    request.span = span;
+    request.traceContext = trace.setSpan(parent, span);
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    if (request.span) {
+      request.span.setAttribute('http.response.status_code', reply.statusCode);
+      if (reply.statusCode >= 500) request.span.setStatus({ code: SpanStatusCode.ERROR });
+      request.span.end();
+    }
+    if (request.url === '/metrics') return;
+    metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+  });
+
+  app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+}
+
+/** Run `work` inside the request's span, so what it publishes continues the request's trace. */
+export function inRequestSpan<T>(request: FastifyRequest, work: () => Promise<T>): Promise<T> {
+  return context.with(request.traceContext, work);
+}
