@@ -26,6 +26,8 @@ export interface ServiceProcess {
 export interface TestSystem {
   nats: TestNats;
   baseUrl: string;
+  /** Each worker's probe URL, when `workerProbes` asked for them. */
+  workerUrls: Partial<Record<ServiceName, string>>;
   services: Record<ServiceName, ServiceProcess>;
   api<T = any>(path: string, init?: { method?: string; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: T; headers: Headers }>;
   /** A NATS connection for assertions (streams, KV). */
@@ -37,6 +39,8 @@ export interface SystemOptions {
   env?: Record<string, string>;
   /** Start the workers too (default true). */
   workers?: boolean;
+  /** Give each worker a free port for /health, /ready and /metrics (off by default). */
+  workerProbes?: boolean;
 }
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -126,8 +130,15 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
   const services = {
     orchestrator: serviceProcess('orchestrator', ['orchestrator/main.ts'], env, orchestratorReady),
   } as Record<ServiceName, ServiceProcess>;
+  const workerUrls: Partial<Record<ServiceName, string>> = {};
   for (const service of WORKERS) {
-    services[service] = serviceProcess(service, ['workers/main.ts', service], env, workerReady(service));
+    const workerEnv = { ...env };
+    if (options.workerProbes) {
+      const probePort = await freePort();
+      workerEnv.WORKER_PORT = String(probePort);
+      workerUrls[service] = `http://127.0.0.1:${probePort}`;
+    }
+    services[service] = serviceProcess(service, ['workers/main.ts', service], workerEnv, workerReady(service));
   }
 
   // The orchestrator creates the streams and consumers the workers attach to.
@@ -137,6 +148,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
   return {
     nats,
     baseUrl,
+    workerUrls,
     services,
     connection,
     async api(path, init = {}) {

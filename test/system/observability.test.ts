@@ -1,0 +1,154 @@
+/**
+ * Observability against the real system: one trace per order across the API, the
+ * orchestrator and every worker, exported over OTLP/gRPC to a real receiver, with correct
+ * parent links, across a timed-out and retried step and an operator's action; and Prometheus
+ * metrics whose counts match what happened.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver.ts';
+import { orderFor, SCENARIOS, waitUntilSettled } from '../support/orders.ts';
+import { startSystem, until, type TestSystem } from '../support/system.ts';
+
+let receiver: OtlpReceiver;
+let system: TestSystem;
+
+beforeAll(async () => {
+  receiver = await startOtlpReceiver();
+  system = await startSystem({
+    workerProbes: true,
+    env: {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+      // A SLOW- shipment hangs on its first tries: the step times out and is retried.
+      STEP_TIMEOUT_MS: '400',
+      STEP_MAX_ATTEMPTS: '6',
+      SLOW_SHIPPING_MS: '1000',
+    },
+  });
+});
+afterAll(async () => {
+  await system?.stop();
+  await receiver?.stop();
+});
+
+const spansOf = (traceId: string) => receiver.spans.filter((span) => span.traceId === traceId);
+
+describe('tracing', () => {
+  it('covers an order with one trace: API, every saga step, every worker, and a timed-out, retried step', async () => {
+    const submitted = await system.api('/api/orders', {
+      body: { customerId: 'cust-trace', items: [{ sku: 'SLOW-LAMP', quantity: 1, unitPriceCents: 2500 }] },
+      headers: { 'X-Actor': 'ops-trace' },
+    });
+    const { orderId } = submitted.body;
+    const [done] = [...(await waitUntilSettled(system, [orderId], 30_000)).values()];
+    expect(done.status).toBe('completed');
+    const traceId: string = done.traceId;
+    expect(submitted.body.links.trace).toContain(traceId);
+
+    const shipping = (spans: ReceivedSpan[]) => spans.filter((s) => s.name === 'shipping createShipment');
+    // Services export in batches: wait until the trace is whole (every parent has arrived).
+    await until('the whole trace to be exported', async () => {
+      const spans = spansOf(traceId);
+      const ids = new Set(spans.map((s) => s.spanId));
+      return shipping(spans).length >= 2 && spans.some((s) => s.name === 'saga SHIPMENT_CREATED') && spans.every((s) => !s.parentSpanId || ids.has(s.parentSpanId));
+    }, 20_000);
+    const spans = spansOf(traceId);
+    const byId = new Map(spans.map((span) => [span.spanId, span]));
+
+    // The root: the API request that accepted the order.
+    const roots = spans.filter((span) => !span.parentSpanId);
+    expect(roots.map((s) => `${s.service}: ${s.name}`)).toEqual(['orchestrator: POST /api/orders']);
+    // Every other span's parent was exported in the same trace.
+    for (const span of spans.filter((s) => s.parentSpanId)) expect(byId.has(span.parentSpanId), `parent of ${span.name}`).toBe(true);
+
+    const services = new Set(spans.map((s) => s.service));
+    expect([...services].sort()).toEqual(['orchestrator', 'worker-inventory', 'worker-payment', 'worker-shipping']);
+
+    // Each worker span is a child of the saga step that sent its command, and the next step a child of it.
+    const reserve = spans.find((s) => s.name === 'inventory reserveInventory')!;
+    expect(byId.get(reserve.parentSpanId)!.name).toBe('saga start');
+    expect(reserve.attributes).toMatchObject({ 'order.id': orderId, 'saga.step': 'reserveInventory', 'saga.attempt': 1 });
+    const reserved = spans.find((s) => s.name === 'saga INVENTORY_RESERVED')!;
+    expect(reserved.parentSpanId).toBe(reserve.spanId);
+    expect(reserved.attributes).toMatchObject({ 'saga.state.from': 'reservingInventory', 'saga.state.to': 'chargingPayment' });
+
+    // The retried step: several shipping attempts, each its own span; the timeouts in the same trace.
+    const attempts = shipping(spans).map((s) => s.attributes['saga.attempt']);
+    expect(new Set(attempts).size).toBeGreaterThanOrEqual(2);
+    const timeouts = spans.filter((s) => s.name === 'saga STEP_TIMED_OUT');
+    expect(timeouts.length).toBeGreaterThanOrEqual(1);
+    expect(timeouts.every((s) => s.attributes['saga.state.from'] === 'creatingShipment')).toBe(true);
+    const created = spans.find((s) => s.name === 'saga SHIPMENT_CREATED')!;
+    expect(byId.get(created.parentSpanId)!.name).toBe('shipping createShipment');
+  });
+
+  it('puts an operator action in the order trace, linked to the operator request', async () => {
+    // Payment is down: the charge times out on every attempt and the saga parks.
+    await system.services.payment.stop();
+    const { orderId } = (await system.api('/api/orders', { body: { customerId: 'cust-op', items: [{ sku: 'BOOK-1', quantity: 1, unitPriceCents: 100 }] } })).body;
+    const [stuck] = [...(await waitUntilSettled(system, [orderId], 20_000)).values()];
+    expect(stuck.status).toBe('stuck');
+    await system.services.payment.start();
+
+    const retry = await system.api(`/api/orders/${orderId}/retry`, { body: { reason: 'payment is back' }, headers: { 'X-Actor': 'ops-trace', traceparent: '00-aaaabbbbccccddddeeeeffff00001111-2222333344445555-01' } });
+    expect(retry.status).toBe(200);
+    await until('the order to complete', async () => (await system.api(`/api/orders/${orderId}`)).body.status === 'completed', 20_000);
+    await until('the retry step to be exported', async () => spansOf(stuck.traceId).some((s) => s.name === 'saga RETRY'), 20_000);
+
+    const step = spansOf(stuck.traceId).find((s) => s.name === 'saga RETRY')!;
+    const root = spansOf(stuck.traceId).find((s) => !s.parentSpanId)!;
+    expect(root.name).toBe('POST /api/orders');
+    expect(step.parentSpanId).toBe(root.spanId);
+    // The operator's request continued the caller's trace, and the step links to it.
+    const request = receiver.spans.find((s) => s.name === 'POST /api/orders/:orderId/retry')!;
+    expect(request.traceId).toBe('aaaabbbbccccddddeeeeffff00001111');
+    expect(step.links).toEqual([{ traceId: request.traceId, spanId: request.spanId }]);
+    // The charge that finally went through is in the order trace too, a child of the retry step.
+    await until('the charge to be exported', async () => spansOf(stuck.traceId).some((s) => s.name === 'payment chargePayment' && s.parentSpanId === step.spanId), 20_000);
+  });
+});
+
+describe('metrics', () => {
+  it('counts what happened: sagas by outcome, HTTP requests, worker commands', async () => {
+    const before = await scrape(`${system.baseUrl}/metrics`);
+    const orders = SCENARIOS.flatMap((scenario) => [0, 1].map((n) => ({ scenario, body: orderFor(scenario, 900 + n) })));
+    const ids = [];
+    for (const { body } of orders) ids.push((await system.api('/api/orders', { body })).body.orderId);
+    await waitUntilSettled(system, ids);
+    await new Promise((r) => setTimeout(r, 200));
+    const after = await scrape(`${system.baseUrl}/metrics`);
+    const delta = (name: string) => (after.get(name) ?? 0) - (before.get(name) ?? 0);
+
+    expect(delta('saga_started_total')).toBe(8);
+    expect(delta('saga_finished_total{outcome="completed"}')).toBe(2);
+    expect(delta('saga_finished_total{outcome="cancelled"}')).toBe(6);
+    expect(delta('http_requests_total{method="POST",route="/api/orders",status="202"}')).toBe(8);
+    expect(after.get('saga_sagas_by_status{status="running"}')).toBe(0);
+    expect(after.get('nats_consumer_pending_messages{consumer="orchestrator"}')).toBe(0);
+    expect(after.get('saga_dead_letters_waiting')).toBe(0);
+    expect(after.has('process_resident_memory_bytes')).toBe(true);
+    expect([...after.keys()].some((key) => key.startsWith('saga_step_duration_seconds_bucket'))).toBe(true);
+
+    // Inventory: 8 reservations asked (2 refused: OOS-), and 4 releases (declined and cannot-ship).
+    const inventory = await scrape(`${system.workerUrls.inventory}/metrics`);
+    expect(inventory.get('worker_commands_total{step="reserveInventory",outcome="failed"}')).toBeGreaterThanOrEqual(2);
+    const payment = await scrape(`${system.workerUrls.payment}/metrics`);
+    expect(payment.get('worker_commands_total{step="chargePayment",outcome="failed"}')).toBeGreaterThanOrEqual(2);
+    const shipping = await scrape(`${system.workerUrls.shipping}/metrics`);
+    expect(shipping.get('worker_commands_total{step="createShipment",outcome="failed"}')).toBeGreaterThanOrEqual(2);
+    expect((await fetch(`${system.workerUrls.shipping}/ready`)).status).toBe(200);
+  });
+});
+
+/** Prometheus text format → `name{labels}` → value, without the default `service` label. */
+async function scrape(url: string): Promise<Map<string, number>> {
+  const text = await (await fetch(url)).text();
+  const values = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const match = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})?\s+(\S+)$/.exec(line);
+    if (!match) continue;
+    const labels = (match[2] ?? '').replace(/,?service="[^"]*"/, '').replace('{,', '{');
+    values.set(`${match[1]}${labels === '{}' ? '' : labels}`, Number(match[3]));
+  }
+  return values;
+}
