@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.data/', 'proto/gen/', 'ui/dist/'] },
+  { ignores: ['node_modules/', 'dist/', '.data/', 'proto/gen/', 'ui/dist/', 'test-output/'] },
   ...tseslint.configs.recommended,
   {
     rules: {
@@ -13,5 +13,18 @@ export default tseslint.config(
     files: ['scripts/**', 'bench/**', 'test/**'],
     // Tests read API JSON as a user would, without restating every response type.
     rules: { 'no-console': 'off', '@typescript-eslint/no-explicit-any': 'off' },
+  },
+  {
+    files: ['ui/**/*.{ts,tsx}'],
+    rules: {
+      // Order data is shown as text, always: no HTML injection from what customers typed.
+      'no-restricted-syntax': [
+        'error',
+        { selector: "JSXAttribute[name.name='dangerouslySetInnerHTML']", message: 'Render order data as text.' },
+        { selector: "MemberExpression[property.name=/^(innerHTML|outerHTML)$/]", message: 'Render order data as text.' },
+        { selector: "CallExpression[callee.property.name='insertAdjacentHTML']", message: 'Render order data as text.' },
+      ],
+      'no-console': 'error',
+    },
   },
 );

@@ -2,7 +2,8 @@
  * Serves the built UI (ui/dist) at `/`, with deep links such as /orders/:id answered by
  * index.html so a reload lands on the same page. API paths never fall back to the UI.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
@@ -22,6 +23,10 @@ export async function uiRoutes(app: FastifyInstance): Promise<void> {
   await app.register(fastifyStatic, { root: UI_DIST, wildcard: false });
   app.get('/*', (request, reply) => {
     if (isApiPath(request.url)) return reply.callNotFound();
+    // A file built after start-up (a rebuilt bundle) is served too; any other path is a page.
+    const file = decodeURIComponent(request.url.split('?')[0]!).replace(/^\/+/, '');
+    const path = resolve(UI_DIST, file);
+    if (file && path.startsWith(`${UI_DIST}/`) && existsSync(path) && statSync(path).isFile()) return reply.sendFile(file);
     return reply.sendFile('index.html');
   });
 }

@@ -1,0 +1,87 @@
+/**
+ * The saga's history: every transition with its time, how long the saga then stayed in the
+ * state it entered, and why (reply reference, failure message, operator reason).
+ */
+import type { HistoryRow } from '../api/types.ts';
+import { formatClock, formatDuration, formatTime } from '../format.ts';
+
+const FAILURE_EVENTS = /UNAVAILABLE|DECLINED|REJECTED|FAILED|TIMED_OUT/;
+const OPERATOR_EVENTS = new Set(['RETRY', 'COMPENSATE', 'CANCEL']);
+
+function rowClass(row: HistoryRow, selected: boolean): string {
+  const classes = ['timeline-row'];
+  if (FAILURE_EVENTS.test(row.event)) classes.push('timeline-row--failure');
+  if (OPERATOR_EVENTS.has(row.event)) classes.push('timeline-row--operator');
+  if (selected) classes.push('is-selected');
+  return classes.join(' ');
+}
+
+export function Timeline({
+  history,
+  final,
+  now,
+  selected,
+  onSelect,
+}: {
+  history: HistoryRow[];
+  final: boolean;
+  now: number;
+  selected: number;
+  onSelect: (index: number) => void;
+}) {
+  return (
+    <div className="table-scroll">
+      <table className="table timeline" data-testid="timeline">
+        <thead>
+          <tr>
+            <th scope="col" className="col-num">#</th>
+            <th scope="col">time</th>
+            <th scope="col">event</th>
+            <th scope="col">from → to</th>
+            <th scope="col">time in state</th>
+            <th scope="col">detail</th>
+            <th scope="col">actor / worker</th>
+          </tr>
+        </thead>
+        <tbody>
+          {history.map((row, index) => {
+            const next = history[index + 1];
+            const at = Date.parse(row.at);
+            const spent = next ? Date.parse(next.at) - at : final ? null : now - at;
+            return (
+              <tr key={row.eventId} className={rowClass(row, index === selected)} aria-current={index === selected ? 'step' : undefined}>
+                <td className="col-num">
+                  <button
+                    type="button"
+                    className="btn btn--link"
+                    onClick={() => onSelect(index)}
+                    aria-label={`Show the saga after step ${index + 1}, ${row.event}`}
+                    title="Show the statechart and context as they were after this transition"
+                  >
+                    {index + 1}
+                  </button>
+                </td>
+                <td className="nowrap mono small" title={formatTime(row.at)}>
+                  {formatClock(row.at)}
+                </td>
+                <td className="mono event">{row.event}</td>
+                <td className="mono nowrap">
+                  {row.from ?? '∅'} → <strong>{row.to}</strong>
+                </td>
+                <td className="nowrap">
+                  {spent === null ? <span className="muted">final</span> : formatDuration(spent)}
+                  {!next && !final && <span className="muted"> so far</span>}
+                </td>
+                <td className="detail">{row.detail ?? ''}</td>
+                <td className="small">
+                  {row.actor && <div>actor: {row.actor}</div>}
+                  {row.worker && <div className="mono">worker: {row.worker}</div>}
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}

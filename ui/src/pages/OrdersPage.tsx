@@ -1,0 +1,118 @@
+/** `/`: the overview on top, then every order, newest first, filtered by the URL. */
+import { useCallback, useEffect, useMemo } from 'react';
+import { useSearchParams } from 'react-router';
+import { CURRENT_MACHINE_VERSION, machineFor } from '../../../machines/index.ts';
+import { useOrders } from '../api/queries.ts';
+import { STATUSES, type OrderFilters, type OrderSummary, type SagaStatus } from '../api/types.ts';
+import { Filters } from '../components/Filters.tsx';
+import { OrdersTable } from '../components/OrdersTable.tsx';
+import { OverviewPanel } from '../components/OverviewPanel.tsx';
+import { Empty, ErrorMessage, Loading } from '../components/states.tsx';
+import { formatCount } from '../format.ts';
+import { graphOf } from '../statechart/graph.ts';
+
+function filtersFrom(params: URLSearchParams): OrderFilters {
+  const status = params.get('status');
+  return {
+    status: status && (STATUSES as readonly string[]).includes(status) ? (status as SagaStatus) : undefined,
+    state: params.get('state') || undefined,
+    q: params.get('q') || undefined,
+    retrying: params.get('retrying') === 'true' || undefined,
+  };
+}
+
+function paramsFrom(filters: OrderFilters): URLSearchParams {
+  const params = new URLSearchParams();
+  if (filters.status) params.set('status', filters.status);
+  if (filters.state) params.set('state', filters.state);
+  if (filters.q) params.set('q', filters.q);
+  if (filters.retrying) params.set('retrying', 'true');
+  return params;
+}
+
+export function OrdersPage() {
+  const [params, setParams] = useSearchParams();
+  const filters = useMemo(() => filtersFrom(params), [params]);
+  const setFilters = useCallback(
+    (next: OrderFilters) => setParams(paramsFrom(next), { replace: next.q !== filters.q }),
+    [setParams, filters.q],
+  );
+  const query = useOrders(filters);
+  const states = useMemo(() => graphOf(machineFor(CURRENT_MACHINE_VERSION)).nodes.map((node) => node.id), []);
+
+  useEffect(() => {
+    document.title = 'Orders · saga inspector';
+  }, []);
+
+  const orders = useMemo(() => {
+    const seen = new Set<string>();
+    const list: OrderSummary[] = [];
+    for (const page of query.data?.pages ?? []) {
+      for (const item of page.items) {
+        if (seen.has(item.orderId)) continue;
+        seen.add(item.orderId);
+        list.push(item);
+      }
+    }
+    return list;
+  }, [query.data]);
+
+  const filtered = Boolean(filters.status || filters.state || filters.q || filters.retrying);
+
+  return (
+    <div className="page">
+      <OverviewPanel filters={filters} onChange={setFilters} />
+      <section className="card" aria-labelledby="orders-title">
+        <div className="card__head">
+          <h1 id="orders-title" className="card__title">
+            Orders{' '}
+            <span className="muted" data-testid="orders-count">
+              · {query.data ? `${formatCount(orders.length)} shown${query.hasNextPage ? ', more below' : ''}` : '…'}
+            </span>
+          </h1>
+          {query.isFetching && !query.isLoading && <span className="muted small">refreshing…</span>}
+        </div>
+        <Filters filters={filters} states={states} onChange={setFilters} />
+        {query.isLoading ? (
+          <Loading what="orders" />
+        ) : query.error && !query.data ? (
+          <ErrorMessage error={query.error} what="orders" retry={() => void query.refetch()} />
+        ) : orders.length === 0 ? (
+          <Empty>
+            {filtered ? (
+              <>
+                No orders match these filters.{' '}
+                <button type="button" className="btn btn--small" onClick={() => setFilters({})}>
+                  Clear filters
+                </button>
+              </>
+            ) : (
+              <>
+                No orders yet. Submit one with <code>POST /api/orders</code>; it shows up here as it happens.
+              </>
+            )}
+          </Empty>
+        ) : (
+          <>
+            <OrdersTable orders={orders} loading={query.isFetching} />
+            {query.error && <ErrorMessage error={query.error} what="the latest orders" retry={() => void query.refetch()} />}
+            <div className="pager">
+              {query.hasNextPage ? (
+                <button
+                  type="button"
+                  className="btn"
+                  onClick={() => void query.fetchNextPage()}
+                  disabled={query.isFetchingNextPage}
+                >
+                  {query.isFetchingNextPage ? 'Loading…' : 'Load more'}
+                </button>
+              ) : (
+                <span className="muted small">End of the list.</span>
+              )}
+            </div>
+          </>
+        )}
+      </section>
+    </div>
+  );
+}
