@@ -2,12 +2,26 @@
  * The one place configuration is read: environment variables with defaults, validated at
  * start-up. A bad value stops the process with a message naming the variable.
  */
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { CURRENT_MACHINE_VERSION, isMachineVersion, MACHINES } from '../machines/index.ts';
+
+/** How a service proves itself to NATS: at most one of these, plus TLS when a CA is given. */
+export interface NatsAuth {
+  user?: string;
+  password?: string;
+  token?: string;
+  /** An nkey seed (SU…), from NATS_NKEY_SEED or the file NATS_NKEY_SEED_FILE. */
+  nkeySeed?: string;
+  /** A .creds file (JWT + nkey seed). */
+  credsFile?: string;
+  tls?: { caFile: string; certFile?: string; keyFile?: string };
+}
 
 export interface Config {
   /** NATS server URL(s), comma-separated. */
   natsUrl: string;
+  natsAuth: NatsAuth;
   /** Replicas for streams and buckets: 1 for a single server, 3 for a 3-node cluster. */
   natsReplicas: number;
   host: string;
@@ -96,6 +110,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (!['json', 'pretty'].includes(env.LOG_FORMAT ?? 'json')) throw new ConfigError(`LOG_FORMAT must be json or pretty`);
   return {
     natsUrl: env.NATS_URL || 'nats://127.0.0.1:4222',
+    natsAuth: readNatsAuth(env),
     natsReplicas,
     host: env.HOST || '0.0.0.0',
     port: readNumber(env, 'PORT', 3000, (n) => nonNegativeInt(n) && n < 65536, 'a TCP port (0 picks a free one)'),
@@ -123,6 +138,44 @@ export function loadConfig(env: Env = process.env): Config {
   };
 }
 
+function readNatsAuth(env: Env): NatsAuth {
+  const auth: NatsAuth = {};
+  if (env.NATS_USER) {
+    auth.user = env.NATS_USER;
+    auth.password = env.NATS_PASSWORD ?? '';
+  }
+  if (env.NATS_TOKEN) auth.token = env.NATS_TOKEN;
+  const seed = env.NATS_NKEY_SEED || (env.NATS_NKEY_SEED_FILE ? readSecretFile(env.NATS_NKEY_SEED_FILE, 'NATS_NKEY_SEED_FILE') : undefined);
+  if (seed) {
+    if (!/^SU[A-Z2-7]{50,}$/.test(seed)) throw new ConfigError('NATS_NKEY_SEED must be a user nkey seed (it starts with SU)');
+    auth.nkeySeed = seed;
+  }
+  if (env.NATS_CREDS) {
+    readSecretFile(env.NATS_CREDS, 'NATS_CREDS');
+    auth.credsFile = env.NATS_CREDS;
+  }
+  const methods = [auth.user, auth.token, auth.nkeySeed, auth.credsFile].filter(Boolean).length;
+  if (methods > 1) throw new ConfigError('set only one of NATS_USER/NATS_PASSWORD, NATS_TOKEN, NATS_NKEY_SEED(_FILE), NATS_CREDS');
+  if (env.NATS_TLS_CA) {
+    readSecretFile(env.NATS_TLS_CA, 'NATS_TLS_CA');
+    auth.tls = { caFile: env.NATS_TLS_CA };
+    if (env.NATS_TLS_CERT || env.NATS_TLS_KEY) {
+      if (!env.NATS_TLS_CERT || !env.NATS_TLS_KEY) throw new ConfigError('NATS_TLS_CERT and NATS_TLS_KEY go together');
+      auth.tls.certFile = env.NATS_TLS_CERT;
+      auth.tls.keyFile = env.NATS_TLS_KEY;
+    }
+  }
+  return auth;
+}
+
+function readSecretFile(path: string, name: string): string {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch (error) {
+    throw new ConfigError(`${name}=${path} cannot be read: ${(error as Error).message}`);
+  }
+}
+
 function readMachineVersion(env: Env): string {
   const version = env.SAGA_MACHINE_VERSION || CURRENT_MACHINE_VERSION;
   if (!isMachineVersion(version)) {
@@ -145,5 +198,13 @@ export function loadConfigOrExit(env: Env = process.env): Config {
 /** The configuration as it may be logged: secrets masked. */
 export function describeConfig(config: Config): Record<string, unknown> {
   const mask = (tokens: LabelledToken[]) => tokens.map(({ label }) => `${label}:***`);
-  return { ...config, opsTokens: mask(config.opsTokens), readTokens: mask(config.readTokens) };
+  const { password, token, nkeySeed, ...natsAuth } = config.natsAuth;
+  return {
+    ...config,
+    // Secrets never reach a log: only whether they are set.
+    natsAuth: { ...natsAuth, ...(password !== undefined ? { password: '***' } : {}), ...(token ? { token: '***' } : {}), ...(nkeySeed ? { nkeySeed: '***' } : {}) },
+    natsUrl: config.natsUrl.replace(/\/\/[^@/]*@/g, '//***@'),
+    opsTokens: mask(config.opsTokens),
+    readTokens: mask(config.readTokens),
+  };
 }

@@ -2,7 +2,8 @@
  * The one NATS set-up module: how every service connects, and the streams, consumers and
  * buckets the system runs on, created or updated idempotently at start-up.
  */
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { readFileSync } from 'node:fs';
+import { connect, credsAuthenticator, nkeyAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import {
   AckPolicy,
   DeliverPolicy,
@@ -16,7 +17,7 @@ import {
 } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { Service } from '../machines/index.ts';
-import type { Config } from './config.ts';
+import type { Config, NatsAuth } from './config.ts';
 
 const SECOND_NS = 1_000_000_000;
 
@@ -74,9 +75,21 @@ export interface Nats {
   kvm: Kvm;
 }
 
-export async function connectNats(config: Pick<Config, 'natsUrl'>, name: string): Promise<Nats> {
+function authOptions(auth: NatsAuth | undefined) {
+  if (!auth) return {};
+  return {
+    ...(auth.user !== undefined ? { user: auth.user, pass: auth.password } : {}),
+    ...(auth.token ? { token: auth.token } : {}),
+    ...(auth.nkeySeed ? { authenticator: nkeyAuthenticator(new TextEncoder().encode(auth.nkeySeed)) } : {}),
+    ...(auth.credsFile ? { authenticator: credsAuthenticator(new Uint8Array(readFileSync(auth.credsFile))) } : {}),
+    ...(auth.tls ? { tls: auth.tls } : {}),
+  };
+}
+
+export async function connectNats(config: Pick<Config, 'natsUrl'> & { natsAuth?: NatsAuth }, name: string): Promise<Nats> {
   const nc = await connect({
     servers: config.natsUrl.split(',').map((s) => s.trim()),
+    ...authOptions(config.natsAuth),
     name,
     // A service outlives NATS restarts: reconnect forever, quickly.
     maxReconnectAttempts: -1,

@@ -12,6 +12,7 @@ import { streamRoutes } from './stream.ts';
 import { systemRoutes } from './system.ts';
 import { uiRoutes } from './ui-static.ts';
 import { registerProblemHandler } from './problems.ts';
+import { registerSecurityHeaders } from './security-headers.ts';
 import type { SagaServices } from './services.ts';
 import { registerValidators } from './validation.ts';
 
@@ -28,6 +29,7 @@ export async function buildApp(services: SagaServices, logger: Logger): Promise<
   registerProblemHandler(app);
   await registerAuth(app);
   await registerObservability(app);
+  await registerSecurityHeaders(app);
   await app.register(healthRoutes);
   await app.register(ordersRoutes);
   await app.register(overviewRoutes);

@@ -118,6 +118,15 @@ describe('orders', () => {
     expect(other.body.errors[0].field).toBe('headers.idempotency-key');
   });
 
+  it('sends security headers on every answer', async () => {
+    for (const path of ['/api/orders', '/health', '/orders/ord_00000000000000000000000000']) {
+      const { headers } = await system.api(path);
+      expect(headers.get('x-content-type-options')).toBe('nosniff');
+      expect(headers.get('x-frame-options')).toBe('DENY');
+      expect(headers.get('content-security-policy')).toContain("script-src 'self'");
+    }
+  });
+
   it('answers 404 for an unknown order and 400 for a malformed id', async () => {
     expect((await system.api('/api/orders/ord_00000000000000000000000000')).status).toBe(404);
     const malformed = await system.api('/api/orders/not-an-id');
