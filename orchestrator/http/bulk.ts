@@ -2,9 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { BulkAction, BulkFilter } from '../ops/bulk.ts';
 import { requireOps } from './auth.ts';
+import { SAGA_FILTER_PROPERTIES } from './orders.ts';
 import { HttpProblem } from './problems.ts';
-
-const STATUSES = ['running', 'completed', 'cancelled', 'failed', 'stuck'];
 
 const startSchema = {
   headers: {
@@ -19,18 +18,7 @@ const startSchema = {
       action: { type: 'string', enum: ['retry', 'compensate'] },
       reason: { type: 'string', minLength: 1, maxLength: 1000 },
       dryRun: { type: 'boolean', default: false },
-      filter: {
-        type: 'object',
-        additionalProperties: false,
-        properties: {
-          status: { type: 'string', enum: STATUSES },
-          state: { type: 'string', maxLength: 64 },
-          customerId: { type: 'string', maxLength: 128 },
-          q: { type: 'string', minLength: 1, maxLength: 128 },
-          retrying: { type: 'boolean' },
-          stalled: { type: 'boolean' },
-        },
-      },
+      filter: { type: 'object', additionalProperties: false, properties: SAGA_FILTER_PROPERTIES },
     },
   },
 } as const;

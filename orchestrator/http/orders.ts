@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { currentTraceparent, linkTo } from '../../lib/telemetry.ts';
 import type { OperatorAction, SagaStatus } from '../../machines/index.ts';
-import { summaryView } from '../saga/catalog.ts';
+import { summaryView, type SagaFilter } from '../saga/catalog.ts';
 import { performAction } from '../ops/actions.ts';
 import type { Submission } from '../saga/entry.ts';
 import { replayDryRun } from '../saga/replay.ts';
@@ -61,30 +61,29 @@ interface SubmitBody {
   currency?: 'USD';
 }
 
+/** Which sagas: the list's filters, which a bulk action takes too. */
+export const SAGA_FILTER_PROPERTIES = {
+  status: { type: 'string', enum: STATUSES },
+  state: { type: 'string', maxLength: 64 },
+  customerId: { type: 'string', maxLength: 128 },
+  q: { type: 'string', minLength: 1, maxLength: 128 },
+  retrying: { type: 'boolean' },
+  stalled: { type: 'boolean' },
+} as const;
+
 const listSchema = {
   querystring: {
     type: 'object',
     additionalProperties: false,
     properties: {
-      status: { type: 'string', enum: STATUSES },
-      state: { type: 'string', maxLength: 64 },
-      customerId: { type: 'string', maxLength: 128 },
-      q: { type: 'string', minLength: 1, maxLength: 128 },
-      retrying: { type: 'boolean' },
-      stalled: { type: 'boolean' },
+      ...SAGA_FILTER_PROPERTIES,
       limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
       cursor: { type: 'string', maxLength: 200 },
     },
   },
 } as const;
 
-interface ListQuerystring {
-  status?: SagaStatus;
-  state?: string;
-  customerId?: string;
-  q?: string;
-  retrying?: boolean;
-  stalled?: boolean;
+interface ListQuerystring extends SagaFilter {
   limit: number;
   cursor?: string;
 }

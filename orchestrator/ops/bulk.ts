@@ -10,22 +10,14 @@ import { createHash } from 'node:crypto';
 import type { KV } from '@nats-io/kv';
 import { codec } from '../../lib/codec.ts';
 import type { Logger } from '../../lib/logger.ts';
-import type { SagaStatus } from '../../machines/index.ts';
-import type { SagaCatalog } from '../saga/catalog.ts';
+import type { SagaCatalog, SagaFilter } from '../saga/catalog.ts';
 import { isCasConflict, type SagaRuntime } from '../saga/runtime.ts';
 import { performAction } from './actions.ts';
 import type { AuditLog } from './audit.ts';
 
 export type BulkAction = 'retry' | 'compensate';
 
-export interface BulkFilter {
-  status?: SagaStatus;
-  state?: string;
-  customerId?: string;
-  q?: string;
-  retrying?: boolean;
-  stalled?: boolean;
-}
+export type BulkFilter = SagaFilter;
 
 export interface BulkResult {
   orderId: string;

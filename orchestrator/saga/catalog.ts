@@ -29,6 +29,18 @@ export interface SagaSummary {
   lastError: StepFailure | null;
 }
 
+/** Which sagas an operator means, as the list and bulk actions take it. */
+export interface SagaFilter {
+  status?: SagaStatus;
+  state?: string;
+  customerId?: string;
+  /** An order-id prefix or an exact customer id. */
+  q?: string;
+  retrying?: boolean;
+  /** Running with no transition for longer than STUCK_AFTER_MS. */
+  stalled?: boolean;
+}
+
 export interface ListQuery {
   status?: SagaStatus;
   state?: string;
