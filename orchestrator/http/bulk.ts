@@ -1,5 +1,6 @@
 /** /api/bulk: retry or compensate every saga matching a filter, as a background job. */
 import type { FastifyInstance } from 'fastify';
+import type { BulkDryRun } from '../../api/contract.ts';
 import type { BulkAction, BulkFilter } from '../ops/bulk.ts';
 import { requireOps } from './auth.ts';
 import { SAGA_FILTER_PROPERTIES } from './orders.ts';
@@ -40,7 +41,8 @@ export async function bulkRoutes(app: FastifyInstance): Promise<void> {
       }
       if (dryRun) {
         const ids = bulk.matching(filter);
-        return { matched: ids.length, sample: ids.slice(0, 20) };
+        const preview: BulkDryRun = { matched: ids.length, sample: ids.slice(0, 20) };
+        return preview;
       }
       const idempotencyKey = request.headers['idempotency-key'];
       const { job, created } = await bulk.start({ action, filter, reason, actor: request.actor, ...(idempotencyKey ? { idempotencyKey } : {}) });

@@ -1,4 +1,5 @@
 /** How an order looks on the API: the saga entry, explained. Pure. */
+import type { OrderDetail } from '../../api/contract.ts';
 import { traceIdOf } from '../../lib/trace.ts';
 import type { SagaEntry, Submission } from '../saga/entry.ts';
 import { actionsAllowed } from '../saga/entry.ts';
@@ -15,7 +16,7 @@ export function traceUrlFor(template: string, traceparent: string): string | nul
   return traceId ? template.replace('{traceId}', traceId) : null;
 }
 
-export function orderView(entry: SagaEntry, traceUrlTemplate: string) {
+export function orderView(entry: SagaEntry, traceUrlTemplate: string): OrderDetail {
   const context = entry.snapshot.context;
   const pending = context.pending;
   const traceUrl = traceUrlFor(traceUrlTemplate, entry.traceparent);
@@ -50,7 +51,7 @@ export function orderView(entry: SagaEntry, traceUrlTemplate: string) {
 }
 
 /** An order JetStream holds whose saga has not started yet. */
-export function submittedView(submission: Submission, traceUrlTemplate: string) {
+export function submittedView(submission: Submission, traceUrlTemplate: string): OrderDetail {
   const { order } = submission;
   const traceUrl = traceUrlFor(traceUrlTemplate, submission.traceparent);
   return {

@@ -1,11 +1,12 @@
 /** What the UI needs to start: its configuration, and the counts the overview heat map shows. */
 import type { FastifyInstance } from 'fastify';
+import type { AppConfig } from '../../api/contract.ts';
 import { CURRENT_MACHINE_VERSION } from '../../machines/index.ts';
 
 export async function overviewRoutes(app: FastifyInstance): Promise<void> {
   const { catalog, config } = app.saga;
 
-  app.get('/api/config', async () => ({
+  app.get('/api/config', async (): Promise<AppConfig> => ({
     traceUrlTemplate: config.traceUrlTemplate,
     opsTokenRequired: config.opsTokens.length > 0,
     readTokenRequired: config.readTokens.length > 0,

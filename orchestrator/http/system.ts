@@ -3,6 +3,7 @@
  * replication and storage of every stream and bucket, consumer backlogs, dead letters.
  */
 import type { FastifyInstance } from 'fastify';
+import type { SystemInfo } from '../../api/contract.ts';
 import { CONSUMERS, STREAMS } from '../../lib/topology.ts';
 import type { Service } from '../../machines/index.ts';
 
@@ -16,7 +17,7 @@ function versionAtLeast(version: string, major: number, minor: number): boolean 
 export async function systemRoutes(app: FastifyInstance): Promise<void> {
   const { nats, topology } = app.saga;
 
-  app.get('/api/system', async () => {
+  app.get('/api/system', async (): Promise<SystemInfo> => {
     const version = nats.nc.info?.version ?? 'unknown';
     const streams = await Promise.all(
       Object.values(STREAMS).map(async (name) => {

@@ -6,17 +6,9 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { codec } from '../../lib/codec.ts';
 import { STREAMS, SUBJECTS } from '../../lib/topology.ts';
+import type { AuditRecord } from '../../api/contract.ts';
 
-export interface AuditRecord {
-  at: string;
-  actor: string;
-  action: string;
-  /** `order:<id>`, `dlq:<sequence>` or `bulk:<id>`. */
-  target: string;
-  reason: string;
-  result: 'applied' | 'refused' | 'failed' | 'started' | 'cancelled';
-  detail?: string;
-}
+export type { AuditRecord };
 
 const subjectOf = (target: string) => {
   const [kind, id] = target.split(':');

@@ -10,41 +10,15 @@ import { createHash } from 'node:crypto';
 import type { KV } from '@nats-io/kv';
 import { codec } from '../../lib/codec.ts';
 import type { Logger } from '../../lib/logger.ts';
-import type { SagaCatalog, SagaFilter } from '../saga/catalog.ts';
+import type { BulkAction, BulkJob, BulkResult, SagaFilter } from '../../api/contract.ts';
+import type { SagaCatalog } from '../saga/catalog.ts';
+
+export type { BulkAction, BulkJob, BulkResult };
 import { isCasConflict, type SagaRuntime } from '../saga/runtime.ts';
 import { performAction } from './actions.ts';
 import type { AuditLog } from './audit.ts';
 
-export type BulkAction = 'retry' | 'compensate';
-
 export type BulkFilter = SagaFilter;
-
-export interface BulkResult {
-  orderId: string;
-  result: 'applied' | 'refused' | 'failed';
-  detail: string;
-}
-
-export interface BulkJob {
-  id: string;
-  action: BulkAction;
-  filter: BulkFilter;
-  reason: string;
-  actor: string;
-  state: 'running' | 'completed' | 'cancelled' | 'failed';
-  total: number;
-  done: number;
-  applied: number;
-  refused: number;
-  failed: number;
-  startedAt: string;
-  finishedAt: string | null;
-  /** The last results (all counts are complete; every action is also in the audit trail). */
-  results: BulkResult[];
-  owner: string;
-  heartbeatAt: number;
-  cancelledBy?: { actor: string; reason: string };
-}
 
 const BATCH = 20;
 const IDS_PER_CHUNK = 5000;

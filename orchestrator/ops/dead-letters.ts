@@ -8,22 +8,10 @@ import type { JetStreamClient, JetStreamManager, StoredMsg } from '@nats-io/jets
 import { toJson } from '@bufbuild/protobuf';
 import { CommandSchema, OrderSubmittedSchema, ReplySchema, codec } from '../../lib/codec.ts';
 import { HEADERS, STREAMS } from '../../lib/topology.ts';
+import type { DeadLetter, DeadLetterPage } from '../../api/contract.ts';
 import type { AuditLog } from './audit.ts';
 
-export interface DeadLetter {
-  sequence: number;
-  at: string;
-  service: string;
-  reason: string;
-  originalSubject: string;
-  originalStream: string;
-  originalSequence: number | null;
-  headers: Record<string, string[]>;
-  payloadBase64: string;
-  /** The payload decoded as the message type of its original subject, when it decodes. */
-  decoded: unknown;
-  decodeError: string | null;
-}
+export type { DeadLetter };
 
 const DLQ_HEADERS = new Set<string>([HEADERS.dlqReason, HEADERS.dlqSubject, HEADERS.dlqStream, HEADERS.dlqSequence, HEADERS.dlqService]);
 
@@ -70,7 +58,7 @@ export class DeadLetterDesk {
   }
 
   /** Newest first, from `before` (a sequence) down. */
-  async list(options: { limit: number; before?: number }): Promise<{ items: DeadLetter[]; waiting: number; nextBefore: number | null }> {
+  async list(options: { limit: number; before?: number }): Promise<DeadLetterPage> {
     const info = await this.jsm.streams.info(STREAMS.deadLetters);
     const items: DeadLetter[] = [];
     let seq = Math.min(options.before ? options.before - 1 : info.state.last_seq, info.state.last_seq);

@@ -6,7 +6,10 @@
 import type { KV } from '@nats-io/kv';
 import { codec } from '../../lib/codec.ts';
 import type { Logger } from '../../lib/logger.ts';
+import type { OrderSummary, Overview, SagaFilter } from '../../api/contract.ts';
 import type { SagaStatus, StepFailure } from '../../machines/index.ts';
+
+export type { SagaFilter };
 import type { SagaEntry } from './entry.ts';
 
 export interface SagaSummary {
@@ -27,18 +30,6 @@ export interface SagaSummary {
   retrying: boolean;
   deadline: SagaEntry['deadline'];
   lastError: StepFailure | null;
-}
-
-/** Which sagas an operator means, as the list and bulk actions take it. */
-export interface SagaFilter {
-  status?: SagaStatus;
-  state?: string;
-  customerId?: string;
-  /** An order-id prefix or an exact customer id. */
-  q?: string;
-  retrying?: boolean;
-  /** Running with no transition for longer than STUCK_AFTER_MS. */
-  stalled?: boolean;
 }
 
 export interface ListQuery {
@@ -62,7 +53,7 @@ export interface ListPage {
 type Listener = (summary: SagaSummary) => void;
 
 /** A summary as the API shows it: times as ISO strings. */
-export function summaryView(summary: SagaSummary) {
+export function summaryView(summary: SagaSummary): OrderSummary {
   return {
     ...summary,
     createdAt: new Date(summary.createdAt).toISOString(),
@@ -253,7 +244,7 @@ export class SagaCatalog {
   }
 
   /** Sagas per status and per state, and how many are retrying now (kept up to date on every change). */
-  counts() {
+  counts(): Overview {
     return { total: this.byId.size, byStatus: { ...this.byStatus }, byState: { ...this.byState }, retrying: this.retryingNow };
   }
 }

@@ -10,24 +10,10 @@
 import { randomUUID } from 'node:crypto';
 import { initialTransition, transition } from 'xstate';
 import { CURRENT_MACHINE_VERSION, machineFor, type SagaContext, type StepName } from '../../machines/index.ts';
+import type { ReplayPlan, ReplayStep } from '../../api/contract.ts';
 import { settle, type HistoryRow, type Rebase, type RuntimeSettings, type SagaEntry } from './entry.ts';
 
-export interface ReplayStep {
-  event: string;
-  recorded: { from: string | null; to: string };
-  replayed: { from: string | null; to: string } | null;
-  differs: boolean;
-  note?: string;
-}
-
-export interface ReplayPlan {
-  machineVersion: string;
-  recordedVersion: string;
-  steps: ReplayStep[];
-  /** Index into `steps` of the first step that differs, or null when the replay agrees. */
-  firstDivergence: number | null;
-  finalState: { recorded: string; replayed: string };
-}
+export type { ReplayPlan, ReplayStep };
 
 type Seed = NonNullable<Rebase['seed']>;
 

@@ -7,7 +7,7 @@ import type {
   OrderFilters,
   OrderPage,
   Overview,
-  ReplayResult,
+  ReplayPlan,
   SystemInfo,
 } from './types.ts';
 
@@ -89,13 +89,13 @@ export const api = {
       body: JSON.stringify({ reason }),
     }),
   replay: (orderId: string, reason: string) =>
-    request<{ plan: ReplayResult; order: OrderDetail }>(`/api/orders/${encodeURIComponent(orderId)}/replay`, {
+    request<{ plan: ReplayPlan; order: OrderDetail }>(`/api/orders/${encodeURIComponent(orderId)}/replay`, {
       method: 'POST',
       headers: operatorHeaders(),
       body: JSON.stringify({ reason }),
     }),
   replayDryRun: (orderId: string, reason: string) =>
-    request<ReplayResult>(`/api/orders/${encodeURIComponent(orderId)}/replay?dryRun=true`, {
+    request<ReplayPlan>(`/api/orders/${encodeURIComponent(orderId)}/replay?dryRun=true`, {
       method: 'POST',
       headers: operatorHeaders(),
       body: JSON.stringify({ reason }),

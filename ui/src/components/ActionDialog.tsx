@@ -7,7 +7,7 @@ import { useId, useState, type FormEvent } from 'react';
 import { ApiError, api } from '../api/client.ts';
 import { keys } from '../api/queries.ts';
 import { operatorName, opsToken } from '../api/session.ts';
-import type { OperatorAction, OrderDetail, ReplayResult } from '../api/types.ts';
+import type { OperatorAction, OrderDetail, ReplayPlan } from '../api/types.ts';
 import { Dialog } from './Dialog.tsx';
 import { ReplayTable, replayWouldChange } from './ReplayTable.tsx';
 
@@ -36,8 +36,8 @@ function explain(action: DialogAction, order: OrderDetail): string {
 
 type Outcome =
   | { kind: 'order'; order: OrderDetail }
-  | { kind: 'replay'; result: ReplayResult }
-  | { kind: 'replayed'; result: ReplayResult; order: OrderDetail };
+  | { kind: 'replay'; result: ReplayPlan }
+  | { kind: 'replayed'; result: ReplayPlan; order: OrderDetail };
 
 export function ActionDialog({
   action,

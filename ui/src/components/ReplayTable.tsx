@@ -1,12 +1,12 @@
 /** The dry-run replay: each recorded transition next to what the machine does with it now. */
-import type { ReplayResult } from '../api/types.ts';
+import type { ReplayPlan } from '../api/types.ts';
 
 /** Whether a real replay would change anything: the path differs, or the saga would move version. */
-export function replayWouldChange(result: ReplayResult): boolean {
+export function replayWouldChange(result: ReplayPlan): boolean {
   return result.firstDivergence !== null || (result.recordedVersion !== undefined && result.recordedVersion !== result.machineVersion);
 }
 
-export function ReplayTable({ result, applied }: { result: ReplayResult; applied?: boolean }) {
+export function ReplayTable({ result, applied }: { result: ReplayPlan; applied?: boolean }) {
   const diverged = result.firstDivergence;
   const from = result.recordedVersion && result.recordedVersion !== result.machineVersion ? ` (the saga is on ${result.recordedVersion})` : '';
   const changed = applied ? ' The replay was applied: the saga moved on from there.' : ' Nothing was changed.';
