@@ -2,6 +2,7 @@
  * Errors as RFC 9457 problem details: every 4xx/5xx the API sends has a title, a detail a
  * person can act on, and, for bad input, the fields at fault.
  */
+import { errors as natsErrors } from '@nats-io/transport-node';
 import type { FastifyError, FastifyInstance } from 'fastify';
 
 export interface FieldProblem {
@@ -44,6 +45,24 @@ function describe(error: AjvError): string {
   return error.message ?? 'is invalid';
 }
 
+const NATS_UNAVAILABLE = [
+  natsErrors.ConnectionError,
+  natsErrors.ClosedConnectionError,
+  natsErrors.DrainingConnectionError,
+  natsErrors.TimeoutError,
+  natsErrors.RequestError,
+  natsErrors.NoRespondersError,
+];
+
+/** NATS (or JetStream behind it) did not answer: the request may be retried later. */
+function isNatsUnavailable(error: unknown): boolean {
+  for (let cause: unknown = error; cause instanceof Error; cause = cause.cause) {
+    if (NATS_UNAVAILABLE.some((type) => cause instanceof type)) return true;
+    if (cause.name === 'JetStreamNotEnabled') return true;
+  }
+  return false;
+}
+
 export function registerProblemHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError & { validation?: AjvError[]; validationContext?: string }, request, reply) => {
     if (error instanceof HttpProblem) {
@@ -51,6 +70,20 @@ export function registerProblemHandler(app: FastifyInstance): void {
         .code(error.status)
         .type('application/problem+json')
         .send({ type: 'about:blank', title: error.title, status: error.status, detail: error.detail, ...error.extra });
+    }
+    if (isNatsUnavailable(error)) {
+      request.log.warn({ err: error }, 'NATS unavailable');
+      return reply
+        .code(503)
+        .header('Retry-After', '1')
+        .type('application/problem+json')
+        .send({
+          type: 'about:blank',
+          title: 'Service unavailable',
+          status: 503,
+          detail: 'the order store (NATS JetStream) is not reachable; nothing was accepted or changed, retry later',
+          retryable: true,
+        });
     }
     if (error.validation) {
       const errors: FieldProblem[] = error.validation.map((e) => ({

@@ -14,6 +14,8 @@ const WORKERS = ['inventory', 'payment', 'shipping'] as const;
 
 export interface ServiceProcess {
   name: ServiceName;
+  /** `orchestrator`, `payment`… for the first instance; `payment#2`… for extra instances. */
+  label: string;
   /** SIGKILL: no drain, no goodbye. */
   kill(): Promise<void>;
   /** SIGTERM and wait for a clean exit. */
@@ -29,6 +31,10 @@ export interface TestSystem {
   /** Each worker's probe URL, when `workerProbes` asked for them. */
   workerUrls: Partial<Record<ServiceName, string>>;
   services: Record<ServiceName, ServiceProcess>;
+  /** Extra instances asked for with `extraInstances`, started after the first ones. */
+  extra: ServiceProcess[];
+  /** Every orchestrator's base URL: `baseUrl` first, then each extra orchestrator's. */
+  baseUrls: string[];
   api<T = any>(path: string, init?: { method?: string; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: T; headers: Headers }>;
   /** A NATS connection for assertions (streams, KV). */
   connection(): Promise<NatsConnection>;
@@ -41,17 +47,20 @@ export interface SystemOptions {
   workers?: boolean;
   /** Give each worker a free port for /health, /ready and /metrics (off by default). */
   workerProbes?: boolean;
+  /** More instances of a service to run at once, e.g. `{ orchestrator: 1, payment: 1 }` for two of each. */
+  extraInstances?: Partial<Record<ServiceName, number>>;
 }
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 
-function serviceProcess(name: ServiceName, args: string[], env: NodeJS.ProcessEnv, ready: () => Promise<void>): ServiceProcess {
+function serviceProcess(name: ServiceName, args: string[], env: NodeJS.ProcessEnv, ready: () => Promise<void>, label: string = name): ServiceProcess {
   let child: ChildProcess | undefined;
   let log = '';
   const exited = () => !child || child.exitCode !== null || child.signalCode !== null;
   const waitExit = (c: ChildProcess) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r())));
   return {
     name,
+    label,
     get log() {
       return log;
     },
@@ -64,7 +73,7 @@ function serviceProcess(name: ServiceName, args: string[], env: NodeJS.ProcessEn
       await Promise.race([
         ready(),
         waitExit(started).then(() => {
-          throw new Error(`${name} exited during start-up:\n${log.slice(-3000)}`);
+          throw new Error(`${label} exited during start-up:\n${log.slice(-3000)}`);
         }),
       ]);
     },
@@ -145,11 +154,33 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
   await services.orchestrator.start();
   if (options.workers !== false) await Promise.all(WORKERS.map((w) => services[w].start()));
 
+  // Extra instances: each orchestrator on its own HTTP port, each worker with its own probe port.
+  const extra: ServiceProcess[] = [];
+  const baseUrls = [baseUrl];
+  for (const [name, count] of Object.entries(options.extraInstances ?? {}) as [ServiceName, number][]) {
+    for (let i = 0; i < count; i++) {
+      const label = `${name}#${i + 2}`;
+      const ownPort = await freePort();
+      const ownUrl = `http://127.0.0.1:${ownPort}`;
+      const ownEnv = { ...env, INSTANCE_ID: `${label}-${ownPort}` };
+      const readyAt = (what: string) => () => until(what, async () => (await fetch(`${ownUrl}/ready`)).status === 200);
+      if (name === 'orchestrator') {
+        extra.push(serviceProcess(name, ['orchestrator/main.ts'], { ...ownEnv, PORT: String(ownPort) }, readyAt(`${label} to be ready`), label));
+        baseUrls.push(ownUrl);
+      } else {
+        extra.push(serviceProcess(name, ['workers/main.ts', name], { ...ownEnv, WORKER_PORT: String(ownPort) }, readyAt(`${label} to be ready`), label));
+      }
+    }
+  }
+  await Promise.all(extra.map((s) => s.start()));
+
   return {
     nats,
     baseUrl,
+    baseUrls,
     workerUrls,
     services,
+    extra,
     connection,
     async api(path, init = {}) {
       const response = await fetch(`${baseUrl}${path}`, {
@@ -167,7 +198,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
       return { status: response.status, body, headers: response.headers };
     },
     async stop() {
-      await Promise.all(Object.values(services).map((s) => s.stop()));
+      await Promise.all([...Object.values(services), ...extra].map((s) => s.stop()));
       await Promise.all(connections.map((c) => c.close().catch(() => undefined)));
       await nats.stop();
     },
