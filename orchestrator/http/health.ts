@@ -1,6 +1,7 @@
 /** /health: the process is up. /ready: NATS connected, streams and the saga bucket reachable. */
 import type { FastifyInstance } from 'fastify';
 import { STREAMS } from '../../lib/topology.ts';
+import { assessDurability } from './durability.ts';
 
 const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T> =>
   Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms))]);
@@ -37,6 +38,9 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
       return `${catalog.size} sagas indexed`;
     });
     const ready = Object.values(checks).every((c) => c.ok);
-    return reply.code(ready ? 200 : 503).send({ ready, checks });
+    // What an acknowledged order survives with this setup (see the system panel for details).
+    const replicas = await nats.jsm.streams.info(STREAMS.events).then((info) => info.config.num_replicas, () => undefined);
+    const durability = replicas === undefined ? null : assessDurability(nats.nc.info?.version ?? '0', replicas);
+    return reply.code(ready ? 200 : 503).send({ ready, checks, durability });
   });
 }

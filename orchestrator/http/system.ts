@@ -4,15 +4,11 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { SystemInfo } from '../../api/contract.ts';
+import { assessDurability } from './durability.ts';
 import { CONSUMERS, STREAMS } from '../../lib/topology.ts';
 import type { Service } from '../../machines/index.ts';
 
 const SERVICES: Service[] = ['inventory', 'payment', 'shipping'];
-
-function versionAtLeast(version: string, major: number, minor: number): boolean {
-  const [a = 0, b = 0] = version.split('.').map(Number);
-  return a > major || (a === major && b >= minor);
-}
 
 export async function systemRoutes(app: FastifyInstance): Promise<void> {
   const { nats, topology } = app.saga;
@@ -64,21 +60,7 @@ export async function systemRoutes(app: FastifyInstance): Promise<void> {
     const events = streams.find((s) => s.name === STREAMS.events)!;
     const clusterSize = events.cluster ? 1 + (events.cluster.replicas?.length ?? 0) : 1;
     const replicas = Math.min(...streams.map((s) => s.replicas), ...buckets.map((b) => b.replicas));
-    const syncInterval = versionAtLeast(version, 2, 10)
-      ? 'server setting sync_interval (default: fsync every 2 min)'
-      : 'not configurable before nats-server 2.10: fsync about every 2 min';
-    const durability =
-      replicas >= 3
-        ? {
-            level: 'os-crash' as const,
-            summary: `Every stream and bucket has ${replicas} replicas: an acknowledged order survives a crash, OS crash or power loss of any one node. A coordinated power loss of all nodes can still lose the last writes not yet fsynced.`,
-            syncInterval,
-          }
-        : {
-            level: 'process-crash' as const,
-            summary: `${replicas} replica: an acknowledged order survives any process crash, nats-server included, but not an OS crash or power loss of the NATS host (writes reach disk on the fsync interval). Run a 3-node cluster with NATS_REPLICAS=3 to survive losing a machine.`,
-            syncInterval,
-          };
+    const durability = assessDurability(version, replicas);
     return {
       nats: {
         version,

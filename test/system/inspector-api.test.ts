@@ -89,6 +89,10 @@ it('shows what the running setup guarantees', async () => {
   expect(panel.buckets.map((b: any) => b.name).sort()).toEqual(['ledger_inventory', 'ledger_payment', 'ledger_shipping', 'sagas']);
   expect(panel.consumers.map((c: any) => c.service).sort()).toEqual(['inventory', 'orchestrator', 'payment', 'shipping']);
   expect(panel.deadLetters.waiting).toBe(0);
+  // /ready says the same, for probes and people.
+  const ready = (await system.api('/ready')).body;
+  expect(ready.durability).toEqual(panel.durability);
+  expect(ready.durability.syncInterval).toMatch(/not configurable on nats-server 2\.9/);
 });
 
 it('replays a saga dry: the current machine agrees with what was recorded, and nothing changes', async () => {
