@@ -7,6 +7,8 @@
  */
 import type { Consumer, JsMsg } from '@nats-io/jetstream';
 
+const PULL_EXPIRES_MS = 5_000;
+
 export interface ConsumeOptions {
   consumer: Consumer;
   concurrency: number;
@@ -27,7 +29,9 @@ export interface Consumption {
 export async function startConsuming(options: ConsumeOptions): Promise<Consumption> {
   const { consumer, concurrency, keyOf, handle, onError } = options;
   const retryDelayMs = options.retryDelayMs ?? 500;
-  const messages = await consumer.consume({ max_messages: Math.max(concurrency, 16) });
+  // Short pull expiries: a pull request lost with a failed node (the consumer's leader moves to
+  // another) is replaced within seconds, not after the 30 s default.
+  const messages = await consumer.consume({ max_messages: Math.max(concurrency, 16), expires: PULL_EXPIRES_MS });
   const inFlight = new Set<Promise<void>>();
   const lastOfKey = new Map<string, Promise<void>>();
 

@@ -49,6 +49,16 @@ export interface SystemOptions {
   workerProbes?: boolean;
   /** More instances of a service to run at once, e.g. `{ orchestrator: 1, payment: 1 }` for two of each. */
   extraInstances?: Partial<Record<ServiceName, number>>;
+  /**
+   * Run on this NATS instead of starting a private nats-server (e.g. a 3-node cluster whose `url`
+   * lists every node). The caller owns it: `stop()` leaves it running.
+   */
+  nats?: TestNats;
+  /**
+   * The NATS_URL one service (first instance) connects with, e.g. a TCP proxy in front of the
+   * server for partitions. The test's own connections still go to the server directly.
+   */
+  natsUrlFor?: (service: ServiceName, natsUrl: string) => string | Promise<string>;
 }
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -104,7 +114,8 @@ async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 30
 }
 
 export async function startSystem(options: SystemOptions = {}): Promise<TestSystem> {
-  const nats = await startNats();
+  const ownNats = !options.nats;
+  const nats = options.nats ?? (await startNats());
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const env: NodeJS.ProcessEnv = {
@@ -120,7 +131,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
   };
   const connections: NatsConnection[] = [];
   const connection = async () => {
-    const nc = await connect({ servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+    const nc = await connect({ servers: nats.url.split(',').map((u) => u.trim()), maxReconnectAttempts: -1, reconnectTimeWait: 250 });
     connections.push(nc);
     return nc;
   };
@@ -136,12 +147,14 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
       return info.num_waiting > 0;
     });
 
+  const envFor = async (service: ServiceName, base: NodeJS.ProcessEnv): Promise<NodeJS.ProcessEnv> =>
+    options.natsUrlFor ? { ...base, NATS_URL: await options.natsUrlFor(service, nats.url) } : base;
   const services = {
-    orchestrator: serviceProcess('orchestrator', ['orchestrator/main.ts'], env, orchestratorReady),
+    orchestrator: serviceProcess('orchestrator', ['orchestrator/main.ts'], await envFor('orchestrator', env), orchestratorReady),
   } as Record<ServiceName, ServiceProcess>;
   const workerUrls: Partial<Record<ServiceName, string>> = {};
   for (const service of WORKERS) {
-    const workerEnv = { ...env };
+    const workerEnv = { ...(await envFor(service, env)) };
     if (options.workerProbes) {
       const probePort = await freePort();
       workerEnv.WORKER_PORT = String(probePort);
@@ -200,7 +213,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     async stop() {
       await Promise.all([...Object.values(services), ...extra].map((s) => s.stop()));
       await Promise.all(connections.map((c) => c.close().catch(() => undefined)));
-      await nats.stop();
+      if (ownNats) await nats.stop();
     },
   };
 }
