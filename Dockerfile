@@ -16,6 +16,7 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 # The UI imports the statechart from machines/.
 COPY machines ./machines
+COPY api ./api
 COPY ui ./ui
 RUN npm run build:ui
 
@@ -27,6 +28,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY tsconfig.json ./
 COPY bin ./bin
+COPY api ./api
 COPY machines ./machines
 COPY proto/gen ./proto/gen
 COPY lib ./lib

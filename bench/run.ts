@@ -3,11 +3,13 @@
  * each case, prints progress on stderr, and a table (or one JSON object) on stdout.
  */
 import { cpus, totalmem } from 'node:os';
+import { durabilityCase } from './durability.ts';
 import { listQueryCase } from './list-query.ts';
 import { table, type CaseResult, type Progress } from './report.ts';
 
 const CASES: Record<string, (progress: Progress) => Promise<CaseResult>> = {
   list: (progress) => listQueryCase(progress),
+  durability: (progress) => durabilityCase(progress),
 };
 
 const args = process.argv.slice(2);
