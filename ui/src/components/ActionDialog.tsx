@@ -115,12 +115,7 @@ export function ActionDialog({
             )}
           </>
         )}
-        {error && (
-          <p className="form__error" role="alert">
-            {error instanceof ApiError && error.status ? `${error.status} ${error.title}: ` : ''}
-            {error instanceof ApiError ? error.detail : error.message}
-          </p>
-        )}
+        {error && <ProblemMessage error={error} />}
         <footer className="dialog__footer">
           {canApply && (
             <button type="button" className="btn btn--danger" onClick={() => mutation.mutate('apply')} disabled={mutation.isPending}>
@@ -170,12 +165,7 @@ export function ActionDialog({
             />
           </>
         )}
-        {error && (
-          <p className="form__error" role="alert">
-            {error instanceof ApiError && error.status ? `${error.status} ${error.title}: ` : ''}
-            {error instanceof ApiError ? error.detail : error.message}
-          </p>
-        )}
+        {error && <ProblemMessage error={error} />}
         <footer className="dialog__footer">
           <button type="button" className="btn" onClick={onClose}>
             Back
@@ -190,5 +180,15 @@ export function ActionDialog({
         </footer>
       </form>
     </Dialog>
+  );
+}
+
+/** An API problem (status, title and the server's detail) or any other error, for the person acting. */
+function ProblemMessage({ error }: { error: Error }) {
+  return (
+    <p className="form__error" role="alert">
+      {error instanceof ApiError && error.status ? `${error.status} ${error.title}: ` : ''}
+      {error instanceof ApiError ? error.detail : error.message}
+    </p>
   );
 }
