@@ -21,7 +21,6 @@ export class DeadlineScheduler {
   private readonly current = new Map<string, string>();
   private readonly firing = new Set<string>();
   private interval: NodeJS.Timeout | undefined;
-  fired = 0;
 
   constructor(
     private readonly runtime: SagaRuntime,
@@ -74,7 +73,6 @@ export class DeadlineScheduler {
         { type: 'STEP_TIMED_OUT', commandId: timer.commandId },
         timeoutEventId(timer.commandId),
       );
-      this.fired++;
       if (outcome.kind === 'applied') this.logger.warn({ orderId: timer.orderId, commandId: timer.commandId }, 'step timed out');
     } catch (error) {
       // NATS may be down: try again shortly; the deadline stays in the entry meanwhile.

@@ -39,12 +39,6 @@ export interface StepOptions {
 
 const FINAL = new Set(['completed', 'cancelled', 'failed']);
 
-export interface RuntimeStats {
-  casConflicts: number;
-  stepsApplied: number;
-  commandsPublished: number;
-}
-
 const MAX_CAS_ATTEMPTS = 50;
 
 export function isCasConflict(error: unknown): boolean {
@@ -53,7 +47,6 @@ export function isCasConflict(error: unknown): boolean {
 }
 
 export class SagaRuntime {
-  readonly stats: RuntimeStats = { casConflicts: 0, stepsApplied: 0, commandsPublished: 0 };
   private readonly serializer = new KeyedSerializer();
 
   constructor(
@@ -120,7 +113,6 @@ export class SagaRuntime {
         await this.publishOutbox(existing.entry);
         return { created: false, entry: existing.entry };
       }
-      this.stats.stepsApplied++;
       this.metrics?.started.inc();
       await this.publishOutbox(entry);
       this.logger.info({ orderId, state: entry.state }, 'saga started');
@@ -202,14 +194,12 @@ export class SagaRuntime {
           await this.sagas.update(orderId, codec.json.encode(result.entry), stored.revision);
         } catch (error) {
           if (isCasConflict(error) && attempt < MAX_CAS_ATTEMPTS) {
-            this.stats.casConflicts++;
             this.metrics?.casConflicts.inc();
             continue;
           }
           throw error;
         }
-        this.stats.stepsApplied++;
-        await this.publishOutbox(result.entry);
+          await this.publishOutbox(result.entry);
         return result;
       }
   }
@@ -230,7 +220,6 @@ export class SagaRuntime {
           msgID: command.commandId,
           headers: h,
         });
-        this.stats.commandsPublished++;
       }),
     );
   }
