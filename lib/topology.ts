@@ -95,6 +95,9 @@ export async function connectNats(config: Pick<Config, 'natsUrl'> & { natsAuth?:
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
     waitOnFirstConnect: true,
+    // Otherwise every request builds an Error up front to keep its caller's stack: measured
+    // as 11% of the orchestrator's CPU under load, for stacks nobody reads.
+    noAsyncTraces: true,
   });
   const jsm = await jetstreamManager(nc);
   return { nc, js: jetstream(nc), jsm, kvm: new Kvm(nc) };

@@ -29,6 +29,9 @@ const topology = await ensureTopology(nats, config);
 const runtime = new SagaRuntime(topology.sagas, nats.js, nats.jsm, config, logger, metrics);
 
 const catalog = new SagaCatalog(logger);
+// Each side hands the other what it has decoded already: no entry is read or parsed twice.
+runtime.onStored(({ entry, revision }) => catalog.observe(entry, revision));
+catalog.onEntry((entry, revision) => runtime.observe({ entry, revision }));
 await catalog.start(topology.sagas);
 await catalog.ready;
 const deadlines = new DeadlineScheduler(runtime, logger);

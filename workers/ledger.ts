@@ -8,7 +8,7 @@
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { codec, stepFromProto, type CommandMeta } from '../lib/codec.ts';
-import type { StepName } from '../machines/index.ts';
+import { isForwardStep, type StepName } from '../machines/index.ts';
 import type { Outcome } from './business.ts';
 
 /** Units of one SKU moved by an effect. */
@@ -81,8 +81,12 @@ export async function applyOnce(kv: KV, meta: CommandMeta, decide: (entry: Ledge
   const { orderId, effectKey, commandId } = meta;
   const step = stepFromProto(meta.step);
   if (!step) throw new Error(`command ${commandId} has no known step`);
+  // A forward step is almost always the first effect of its order in this ledger: try to
+  // create the entry straight away and read only if one exists (the create then fails).
+  let current: { entry: LedgerEntry; revision: number | null } | null = isForwardStep(step) ? { entry: emptyEntry(orderId), revision: null } : null;
   for (;;) {
-    const { entry, revision } = await readEntry(kv, orderId);
+    const { entry, revision } = current ?? (await readEntry(kv, orderId));
+    current = null;
     const recorded = entry.effects[effectKey];
     if (recorded) return { effect: recorded, entry, revision: revision! };
     const effect: EffectRecord = { step, commandId, appliedAt: Date.now(), ...decide(entry) };

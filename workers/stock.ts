@@ -57,7 +57,10 @@ export async function watchStock(ledger: KV, logger: Logger): Promise<StockView>
   const watching = (async () => {
     for await (const change of watch) {
       try {
-        observe(change.key, change.revision, change.operation === 'PUT' ? codec.json.decode<LedgerEntry>(change.value) : null);
+        // This instance's own writes come back here after `observe` took them in: skip the decode.
+        if ((orders.get(change.key)?.revision ?? 0) < change.revision) {
+          observe(change.key, change.revision, change.operation === 'PUT' ? codec.json.decode<LedgerEntry>(change.value) : null);
+        }
       } catch (error) {
         logger.error({ err: error, orderId: change.key }, 'unreadable inventory ledger entry; stock view ignores it');
       }

@@ -51,6 +51,7 @@ export interface ListPage {
 }
 
 type Listener = (summary: SagaSummary) => void;
+type EntryListener = (entry: SagaEntry, revision: number) => void;
 
 /** A summary as the API shows it: times as ISO strings. */
 export function summaryView(summary: SagaSummary): OrderSummary {
@@ -121,8 +122,11 @@ export function decodeCursor(cursor: string): { createdAt: number; orderId: stri
 
 export class SagaCatalog {
   private readonly byId = new Map<string, SagaSummary>();
+  /** The KV revision each summary was made from: the watch skips what this instance already took in. */
+  private readonly revisions = new Map<string, number>();
   private readonly ordered: SagaSummary[] = [];
   private readonly listeners: Listener[] = [];
+  private readonly entryListeners: EntryListener[] = [];
   private readonly byStatus: Record<SagaStatus, number> = { running: 0, completed: 0, cancelled: 0, failed: 0, stuck: 0 };
   private readonly byState: Record<string, number> = {};
   private retryingNow = 0;
@@ -141,6 +145,11 @@ export class SagaCatalog {
       const index = this.listeners.indexOf(listener);
       if (index >= 0) this.listeners.splice(index, 1);
     };
+  }
+
+  /** Call `listener` with every entry the watch decodes: ones another instance wrote, or from before start. */
+  onEntry(listener: EntryListener): void {
+    this.entryListeners.push(listener);
   }
 
   get size(): number {
@@ -163,8 +172,12 @@ export class SagaCatalog {
     void (async () => {
       for await (const change of watch) {
         try {
-          if (change.operation === 'PUT') this.upsert(summarize(codec.json.decode<SagaEntry>(change.value)));
-          else this.remove(change.key);
+          if (change.operation !== 'PUT') this.remove(change.key);
+          else if (!this.knows(change.key, change.revision)) {
+            const entry = codec.json.decode<SagaEntry>(change.value);
+            this.observe(entry, change.revision);
+            for (const listener of this.entryListeners) listener(entry, change.revision);
+          }
         } catch (error) {
           this.logger.error({ err: error, key: change.key }, 'unreadable saga entry in the catalog');
         }
@@ -176,6 +189,20 @@ export class SagaCatalog {
 
   stop(): void {
     this.stopWatch?.();
+  }
+
+  /**
+   * Take in an entry as stored at `revision`: from the watch, or straight from the runtime
+   * that wrote it, which saves decoding it again when the watch brings it back.
+   */
+  observe(entry: SagaEntry, revision: number): void {
+    if (this.knows(entry.orderId, revision)) return;
+    this.revisions.set(entry.orderId, revision);
+    this.upsert(summarize(entry));
+  }
+
+  private knows(orderId: string, revision: number): boolean {
+    return (this.revisions.get(orderId) ?? 0) >= revision;
   }
 
   private position(key: { createdAt: number; orderId: string }): number {
@@ -209,6 +236,7 @@ export class SagaCatalog {
     if (!previous) return;
     this.count(previous, -1);
     this.byId.delete(orderId);
+    this.revisions.delete(orderId);
     const index = this.position(previous);
     if (this.ordered[index]?.orderId === orderId) this.ordered.splice(index, 1);
   }

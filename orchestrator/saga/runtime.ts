@@ -19,12 +19,10 @@ import { buildCommand } from './commands.ts';
 import { submissionOf, submissionToProto } from './submissions.ts';
 import { applyEvent, startSaga, type ApplyResult, type RuntimeSettings, type SagaEntry, type Submission } from './entry.ts';
 import { KeyedSerializer } from './keyed-serializer.ts';
+import { RecentEntries, type StoredSaga } from './recent-entries.ts';
 import { rebaseOnto, type RebaseResult } from './replay.ts';
 
-export interface StoredSaga {
-  entry: SagaEntry;
-  revision: number;
-}
+export type { StoredSaga };
 
 export type StepOutcome = ApplyResult | { kind: 'unknownSaga' };
 
@@ -48,6 +46,8 @@ export function isCasConflict(error: unknown): boolean {
 
 export class SagaRuntime {
   private readonly serializer = new KeyedSerializer();
+  private readonly recent = new RecentEntries();
+  private readonly storedListeners: ((stored: StoredSaga) => void)[] = [];
 
   constructor(
     private readonly sagas: KV,
@@ -57,6 +57,21 @@ export class SagaRuntime {
     private readonly logger: Logger,
     private readonly metrics?: SagaMetrics,
   ) {}
+
+  /** Call `listener` with every entry this instance stores, as soon as it is stored. */
+  onStored(listener: (stored: StoredSaga) => void): void {
+    this.storedListeners.push(listener);
+  }
+
+  private stored(stored: StoredSaga): void {
+    this.observe(stored);
+    for (const listener of this.storedListeners) listener(stored);
+  }
+
+  /** Take in an entry another instance stored, so a step here starts from it without a read. */
+  observe(stored: StoredSaga): void {
+    this.recent.remember(stored, !FINAL.has(stored.entry.status));
+  }
 
   /**
    * Store a submission in JetStream: from its acknowledgement on, the order exists. The
@@ -104,7 +119,8 @@ export class SagaRuntime {
       const entry = startSaga(submission, Date.now(), this.settings);
       span.setAttributes({ 'saga.machine_version': entry.machineVersion, 'saga.state.to': entry.state });
       try {
-        await this.sagas.create(orderId, codec.json.encode(entry));
+        const revision = await this.sagas.create(orderId, codec.json.encode(entry));
+        this.stored({ entry, revision });
       } catch (error) {
         if (!isCasConflict(error)) throw error;
         const existing = await this.read(orderId);
@@ -160,14 +176,15 @@ export class SagaRuntime {
    */
   private async commit(orderId: string, name: string, options: StepOptions, decide: (entry: SagaEntry) => ApplyResult): Promise<StepOutcome> {
     return this.serializer.run(orderId, async () => {
-      const first = await this.read(orderId);
+      const cached = this.recent.get(orderId);
+      const first = cached ?? (await this.read(orderId));
       if (!first) return { kind: 'unknownSaga' } as const;
       const parent = options.parent ?? extractTraceparent(first.entry.traceparent);
       const attributes = { 'order.id': orderId, 'saga.machine_version': first.entry.machineVersion, 'saga.state.from': first.entry.state };
       const kind = options.parent ? SpanKind.CONSUMER : SpanKind.INTERNAL;
       const stopTimer = this.metrics?.stepDuration.startTimer({ event: name.replace('saga ', '') });
       return inSpan(name, { parent, kind, attributes, links: options.links ?? [] }, async (span) => {
-        const outcome = await this.commitLoop(orderId, first, decide);
+        const outcome = await this.commitLoop(orderId, first, cached !== undefined, decide);
         span.setAttribute('saga.outcome', outcome.kind);
         if (outcome.kind === 'applied') {
           span.setAttribute('saga.state.to', outcome.entry.state);
@@ -179,29 +196,44 @@ export class SagaRuntime {
     });
   }
 
-  private async commitLoop(orderId: string, first: StoredSaga, decide: (entry: SagaEntry) => ApplyResult): Promise<StepOutcome> {
-      for (let attempt = 1; ; attempt++) {
-        const stored = attempt === 1 ? first : await this.read(orderId);
-        if (!stored) return { kind: 'unknownSaga' };
-        const result = decide(stored.entry);
-        if (result.kind === 'duplicate') {
-          // Applied before, but we may have crashed before publishing: publish again (idempotent).
-          await this.publishOutbox(stored.entry);
-          return result;
-        }
-        if (result.kind === 'ignored') return result;
-        try {
-          await this.sagas.update(orderId, codec.json.encode(result.entry), stored.revision);
-        } catch (error) {
-          if (isCasConflict(error) && attempt < MAX_CAS_ATTEMPTS) {
-            this.metrics?.casConflicts.inc();
-            continue;
-          }
-          throw error;
-        }
-          await this.publishOutbox(result.entry);
+  private async commitLoop(orderId: string, first: StoredSaga, cached: boolean, decide: (entry: SagaEntry) => ApplyResult): Promise<StepOutcome> {
+    let stored: StoredSaga | null = first;
+    // A cached entry may be stale: only a successful CAS write proves it was current.
+    let fresh = !cached;
+    for (let attempt = 1; ; attempt++) {
+      if (!stored) return { kind: 'unknownSaga' };
+      const result = decide(stored.entry);
+      if (result.kind !== 'applied' && !fresh) {
+        stored = await this.reread(orderId);
+        fresh = true;
+        continue;
+      }
+      if (result.kind === 'duplicate') {
+        // Applied before, but we may have crashed before publishing: publish again (idempotent).
+        await this.publishOutbox(stored.entry);
         return result;
       }
+      if (result.kind === 'ignored') return result;
+      try {
+        const revision = await this.sagas.update(orderId, codec.json.encode(result.entry), stored.revision);
+        this.stored({ entry: result.entry, revision });
+      } catch (error) {
+        if (isCasConflict(error) && attempt < MAX_CAS_ATTEMPTS) {
+          this.metrics?.casConflicts.inc();
+          stored = await this.reread(orderId);
+          fresh = true;
+          continue;
+        }
+        throw error;
+      }
+      await this.publishOutbox(result.entry);
+      return result;
+    }
+  }
+
+  private async reread(orderId: string): Promise<StoredSaga | null> {
+    this.recent.forget(orderId);
+    return this.read(orderId);
   }
 
   /** Publish the entry's pending commands. Safe to repeat: ids are deterministic and effects idempotent. */
