@@ -4,10 +4,12 @@
  * every stream and bucket at 3 replicas (survives losing a machine). Debian's nats-server 2.9
  * has no sync_interval, so replication is the durable profile here.
  */
-import { percentile, type CaseResult, type Progress } from './report.ts';
 import { startNatsCluster } from '../test/support/nats-cluster.ts';
 import { startNats, type TestNats } from '../test/support/nats-server.ts';
-import { startSystem } from '../test/support/system.ts';
+import { startBenchSystem } from './bench-system.ts';
+import { closedLoop } from './load.ts';
+import { percentile, type CaseResult, type Progress } from './report.ts';
+import { envNumber } from './settings.ts';
 
 interface ProfileResult {
   sagasPerSec: number;
@@ -16,40 +18,16 @@ interface ProfileResult {
 }
 
 async function runProfile(nats: TestNats, replicas: number, orders: number, progress: Progress): Promise<ProfileResult> {
-  const system = await startSystem({
-    nats,
-    env: { NATS_REPLICAS: String(replicas), LOG_LEVEL: 'error', WORKER_POOL_SIZE: '64', STEP_TIMEOUT_MS: '30000' },
-  });
+  const bench = await startBenchSystem({ nats, env: { NATS_REPLICAS: String(replicas) } });
   try {
-    const latencies: number[] = [];
-    let next = 0;
-    const started = performance.now();
-    await Promise.all(
-      Array.from({ length: 32 }, async () => {
-        while (next < orders) {
-          const n = next++;
-          const t = performance.now();
-          const response = await system.api('/api/orders', { body: { customerId: `bench-${n}`, items: [{ sku: `SKU-${n % 50}`, quantity: 1, unitPriceCents: 100 }] } });
-          latencies.push(performance.now() - t);
-          if (response.status !== 202) throw new Error(`submit answered ${response.status}`);
-        }
-      }),
-    );
-    for (;;) {
-      const overview = (await system.api('/api/overview')).body;
-      if (overview.byStatus.completed >= orders) break;
-      if (performance.now() - started > 300_000) throw new Error('orders did not complete within 5 minutes');
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const seconds = (performance.now() - started) / 1000;
-    progress(`durability: R${replicas} ${orders} orders completed in ${seconds.toFixed(1)} s`);
-    return { sagasPerSec: Math.round(orders / seconds), submitP50Ms: percentile(latencies, 50), submitP99Ms: percentile(latencies, 99) };
+    const result = await closedLoop(bench, { label: `durability R${replicas}`, orders, progress, submitters: 32 });
+    return { sagasPerSec: result.sagasPerSec, submitP50Ms: percentile(result.submitMs, 50), submitP99Ms: percentile(result.submitMs, 99) };
   } finally {
-    await system.stop();
+    await bench.stop();
   }
 }
 
-export async function durabilityCase(progress: Progress, orders = 2000): Promise<CaseResult> {
+export async function durabilityCase(progress: Progress, orders = envNumber('BENCH_DURABILITY_ORDERS', 2000)): Promise<CaseResult> {
   const single = await startNats();
   const r1 = await runProfile(single, 1, orders, progress).finally(() => single.stop());
   const cluster = await startNatsCluster(3);

@@ -11,7 +11,10 @@ import { CURRENT_MACHINE_VERSION, type SagaEvent } from '../machines/index.ts';
 import { applyEvent, startSaga, type SagaEntry } from '../orchestrator/saga/entry.ts';
 import { newOrderId } from '../orchestrator/http/order-ids.ts';
 import { freePort, startNats, waitForPort } from '../test/support/nats-server.ts';
+import { rssMiB } from './proc.ts';
 import { percentile, type CaseResult, type Progress } from './report.ts';
+import { envNumber } from './settings.ts';
+import { runWindowed } from './window.ts';
 
 const settings = { stepTimeoutMs: 10_000, stepMaxAttempts: 3, sagaMachineVersion: CURRENT_MACHINE_VERSION };
 
@@ -53,22 +56,16 @@ async function timeRequests(url: string, count: number): Promise<number[]> {
   return times;
 }
 
-export async function listQueryCase(progress: Progress, sagas = 100_000): Promise<CaseResult> {
+export async function listQueryCase(progress: Progress, sagas = envNumber('BENCH_LIST_SAGAS', 100_000)): Promise<CaseResult> {
   const nats = await startNats();
   const setup = await connectNats({ natsUrl: nats.url }, 'bench');
   const { sagas: bucket } = await ensureTopology(setup, { natsReplicas: 1 });
   const now = Date.now();
-  const window = 2000;
-  const inFlight = new Set<Promise<unknown>>();
-  for (let n = 0; n < sagas; n++) {
-    const entry = sagaFor(n, now);
-    const put = bucket.put(entry.orderId, codec.json.encode(entry));
-    inFlight.add(put);
-    void put.finally(() => inFlight.delete(put));
-    if (inFlight.size >= window) await Promise.race(inFlight);
+  await runWindowed({ window: 2000, count: sagas }, (n) => {
     if (n % 10_000 === 0) progress(`list: stored ${n.toLocaleString()} of ${sagas.toLocaleString()} sagas`);
-  }
-  await Promise.all(inFlight);
+    const entry = sagaFor(n, now);
+    return bucket.put(entry.orderId, codec.json.encode(entry));
+  });
   await setup.nc.drain();
 
   const port = await freePort();
@@ -88,7 +85,7 @@ export async function listQueryCase(progress: Progress, sagas = 100_000): Promis
     const stuckPage = await timeRequests(`${base}/api/orders?status=stuck&limit=50`, 100);
     const customerPage = await timeRequests(`${base}/api/orders?q=cust-4242&limit=50`, 100);
     const overview = await timeRequests(`${base}/api/overview`, 100);
-    const rssKb = Number((await import('node:fs')).readFileSync(`/proc/${orchestrator.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)?.[1] ?? 0);
+    const rss = rssMiB(orchestrator.pid!);
     return {
       name: 'list',
       rows: [
@@ -96,9 +93,9 @@ export async function listQueryCase(progress: Progress, sagas = 100_000): Promis
         ['orchestrator start to ready (catalog loaded)', `${Math.round(readyMs)} ms`],
         ['first page (limit 50) p50 / p95 / p99', `${percentile(firstPage, 50)} / ${percentile(firstPage, 95)} / ${percentile(firstPage, 99)} ms`],
         ['status=stuck (1%) p50 / p95', `${percentile(stuckPage, 50)} / ${percentile(stuckPage, 95)} ms`],
-        ['search by customer (20 of 100k) p50 / p95', `${percentile(customerPage, 50)} / ${percentile(customerPage, 95)} ms`],
+        ['search by customer (1 in 5,000 match) p50 / p95', `${percentile(customerPage, 50)} / ${percentile(customerPage, 95)} ms`],
         ['overview counts p50 / p95', `${percentile(overview, 50)} / ${percentile(overview, 95)} ms`],
-        ['orchestrator resident memory', `${Math.round(rssKb / 1024)} MiB`],
+        ['orchestrator resident memory', `${rss} MiB`],
       ],
       json: {
         listSagas: sagas,
@@ -109,7 +106,7 @@ export async function listQueryCase(progress: Progress, sagas = 100_000): Promis
         listSearchP95Ms: percentile(customerPage, 95),
         overviewP95Ms: percentile(overview, 95),
         orchestratorReadyMs: Math.round(readyMs),
-        orchestratorRssMiB: Math.round(rssKb / 1024),
+        orchestratorRssMiB: rss,
       },
     };
   } finally {

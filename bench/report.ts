@@ -7,6 +7,9 @@ export interface CaseResult {
 
 export type Progress = (message: string) => void;
 
+/** The JSON of the cases that ran before, merged: a case may build on an earlier one's measure. */
+export type Results = Record<string, number | string>;
+
 export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);

@@ -44,6 +44,8 @@ export interface TestNats {
   restart(): Promise<void>;
   /** Stop it and delete its data. */
   stop(): Promise<void>;
+  /** The server's process id while it runs, e.g. to read /proc. */
+  readonly pid?: number | undefined;
 }
 
 export async function startNats(): Promise<TestNats> {
@@ -77,6 +79,9 @@ export async function startNats(): Promise<TestNats> {
     dataDir,
     kill,
     restart: launch,
+    get pid() {
+      return child && child.exitCode === null && child.signalCode === null ? child.pid : undefined;
+    },
     async stop() {
       await kill();
       rmSync(dataDir, { recursive: true, force: true });

@@ -23,6 +23,8 @@ export interface ServiceProcess {
   /** Start (again), optionally with env that differs from the system's, e.g. a fault rate. */
   start(extraEnv?: Record<string, string>): Promise<void>;
   readonly log: string;
+  /** The running child's process id (undefined before start or after exit), e.g. to read /proc. */
+  readonly pid: number | undefined;
 }
 
 export interface TestSystem {
@@ -74,8 +76,11 @@ function serviceProcess(name: ServiceName, args: string[], env: NodeJS.ProcessEn
     get log() {
       return log;
     },
+    get pid() {
+      return exited() ? undefined : child!.pid;
+    },
     async start(extraEnv?: Record<string, string>) {
-      child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+      child = spawn(process.execPath, [...(env.SERVICE_NODE_ARGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', ...args], { cwd: ROOT, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
       const keep = (chunk: Buffer) => (log = (log + chunk.toString()).slice(-200_000));
       child.stdout!.on('data', keep);
       child.stderr!.on('data', keep);

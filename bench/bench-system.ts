@@ -1,0 +1,66 @@
+/**
+ * The system under test for a load case: a private nats-server with file storage (unless one
+ * is given), the orchestrator and workers as separate processes with the bench environment, an
+ * order submitter on every orchestrator and a completion watch on the saga bucket.
+ */
+import { startSystem, type ServiceName, type TestSystem } from '../test/support/system.ts';
+import type { TestNats } from '../test/support/nats-server.ts';
+import { closedLoop, CompletionWatch, happyOrders, OrderSubmitter, type LoadTarget, type OrderMix } from './load.ts';
+import type { Progress } from './report.ts';
+import { envNumber, systemEnv } from './settings.ts';
+
+export interface BenchSystem extends LoadTarget {
+  system: TestSystem;
+  /** Every process of the system by label (`orchestrator`, `payment#2`, `nats`…), running now. */
+  processes(): Map<string, number>;
+  stop(): Promise<void>;
+}
+
+export async function startBenchSystem(
+  options: { nats?: TestNats; env?: Record<string, string>; extraInstances?: Partial<Record<ServiceName, number>> } = {},
+): Promise<BenchSystem> {
+  const system = await startSystem({
+    env: systemEnv(options.env),
+    ...(options.nats ? { nats: options.nats } : {}),
+    ...(options.extraInstances ? { extraInstances: options.extraInstances } : {}),
+  });
+  let watch: CompletionWatch;
+  try {
+    watch = await CompletionWatch.start(system.nats.url);
+  } catch (error) {
+    await system.stop();
+    throw error;
+  }
+  const submitter = new OrderSubmitter(system.baseUrls);
+  return {
+    system,
+    submitter,
+    watch,
+    processes() {
+      const running = new Map<string, number>();
+      for (const service of [...Object.values(system.services), ...system.extra]) if (service.pid) running.set(service.label, service.pid);
+      if (system.nats.pid) running.set('nats', system.nats.pid);
+      return running;
+    },
+    async stop() {
+      submitter.close();
+      await watch.stop();
+      await system.stop();
+    },
+  };
+}
+
+/** Lets the last writes of a finished run (acks, clean-ups) land before the next measure. */
+export const settle = (ms = 1000) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Runs BENCH_WARMUP_ORDERS (500) orders and lets them settle, so what follows measures a running
+ * system rather than JIT compilation and first connections. Returns how many sagas it stored.
+ */
+export async function warmUp(bench: BenchSystem, progress: Progress, mix: OrderMix = happyOrders): Promise<number> {
+  const orders = envNumber('BENCH_WARMUP_ORDERS', 500);
+  // Customers far from the measured runs' numbers, so no measured order repeats one.
+  await closedLoop(bench, { label: 'warm-up', orders, mix, firstIndex: 10_000_000, progress });
+  await settle();
+  return orders;
+}
