@@ -3,7 +3,7 @@
  * the time, decide the next entry (snapshot, outbox, deadline, history) in one value that the
  * runtime writes with a single compare-and-set. No I/O here.
  */
-import { initialTransition, transition } from 'xstate';
+import { firstSnapshot, nextSnapshot } from '../../machines/pure-steps.ts';
 import {
   STEPS,
   allowedActions,
@@ -133,7 +133,7 @@ export function settle(snapshot: OrderSagaSnapshot, previous: SagaEntry | null, 
 
 export function startSaga(submission: Submission, now: number, settings: RuntimeSettings): SagaEntry {
   const machine = machineFor(settings.sagaMachineVersion);
-  const [snapshot] = initialTransition(machine, { order: submission.order, maxAttempts: settings.stepMaxAttempts });
+  const snapshot = firstSnapshot(machine, { order: submission.order, maxAttempts: settings.stepMaxAttempts });
   const settled = settle(snapshot, null, now, settings);
   return {
     orderId: submission.order.orderId,
@@ -163,7 +163,7 @@ export function applyEvent(
   if (entry.history.some((row) => row.eventId === eventId)) return { kind: 'duplicate' };
   const machine = machineFor(entry.machineVersion);
   const before = restoreSnapshot(entry);
-  const [after] = transition(machine, before, event);
+  const after = nextSnapshot(machine, before, event);
   if (after === before) {
     return { kind: 'ignored', reason: `${event.type} is not accepted in state ${entry.state}` };
   }

@@ -8,7 +8,7 @@
  * records the move and the events the new state was built from. Pure: nothing is written.
  */
 import { randomUUID } from 'node:crypto';
-import { initialTransition, transition } from 'xstate';
+import { firstSnapshot, nextSnapshot } from '../../machines/pure-steps.ts';
 import { CURRENT_MACHINE_VERSION, machineFor, type SagaContext, type StepName } from '../../machines/index.ts';
 import type { ReplayPlan, ReplayStep } from '../../api/contract.ts';
 import { settle, type HistoryRow, type Rebase, type RuntimeSettings, type SagaEntry } from './entry.ts';
@@ -47,7 +47,7 @@ function startOn(version: string, context: SagaContext) {
     items: context.items,
     totalCents: context.totalCents,
   };
-  return { machine, snapshot: initialTransition(machine, { order, maxAttempts: context.maxAttempts })[0] };
+  return { machine, snapshot: firstSnapshot(machine, { order, maxAttempts: context.maxAttempts }) };
 }
 
 type Machine = ReturnType<typeof machineFor>;
@@ -82,7 +82,7 @@ export function replayDryRun(entry: SagaEntry, version: string = CURRENT_MACHINE
     }
     if (seed?.beforeIndex === index) snapshot = seeded(machine, snapshot, seed.seed);
     const from = String(snapshot.value);
-    [snapshot] = transition(machine, snapshot, row.payload);
+    snapshot = nextSnapshot(machine, snapshot, row.payload);
     const to = String(snapshot.value);
     steps.push({ event: row.event, recorded: { from: row.from, to: row.to }, replayed: { from, to }, differs: row.from !== from || row.to !== to });
   });
@@ -131,7 +131,7 @@ export function rebaseOnto(
       snapshot = seeded(machine, snapshot, seed);
     }
     const from = String(snapshot.value);
-    [snapshot] = transition(machine, snapshot, row.payload!);
+    snapshot = nextSnapshot(machine, snapshot, row.payload!);
     events.push({ eventId: row.eventId, from, to: String(snapshot.value) });
   });
   const settled = settle(snapshot, entry, now, settings);
