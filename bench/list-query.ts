@@ -5,10 +5,10 @@
  * filtered pages over HTTP.
  */
 import { spawn } from 'node:child_process';
-import { codec } from '../lib/codec.ts';
 import { connectNats, ensureTopology } from '../lib/topology.ts';
 import { CURRENT_MACHINE_VERSION, type SagaEvent } from '../machines/index.ts';
 import { applyEvent, startSaga, type SagaEntry } from '../orchestrator/saga/entry.ts';
+import { encodeStoredEntry } from '../orchestrator/saga/stored-entry.ts';
 import { newOrderId } from '../orchestrator/http/order-ids.ts';
 import { freePort, startNats, waitForPort } from '../test/support/nats-server.ts';
 import { rssMiB } from './proc.ts';
@@ -64,7 +64,7 @@ export async function listQueryCase(progress: Progress, sagas = envNumber('BENCH
   await runWindowed({ window: 2000, count: sagas }, (n) => {
     if (n % 10_000 === 0) progress(`list: stored ${n.toLocaleString()} of ${sagas.toLocaleString()} sagas`);
     const entry = sagaFor(n, now);
-    return bucket.put(entry.orderId, codec.json.encode(entry));
+    return bucket.put(entry.orderId, encodeStoredEntry(entry));
   });
   await setup.nc.drain();
 

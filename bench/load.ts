@@ -41,9 +41,9 @@ const STATUS_FIELD = Buffer.from('"status":"');
 
 /**
  * The saga's final status from its KV entry, or undefined while it runs (or is stuck). The one
- * place that knows how entries are encoded: adapt it when the encoding changes. It finds the
- * entry's top-level `status` (written before the snapshot and history) without parsing the
- * whole entry, so watching costs the bench little CPU of its own.
+ * place that knows how entries are encoded: adapt it when the encoding changes. It reads the
+ * `status` of the summary line that starts every stored entry (orchestrator/saga/stored-entry.ts)
+ * without parsing the whole entry, so watching costs the bench little CPU of its own.
  */
 export function finalStatusOf(value: Uint8Array): string | undefined {
   const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength);

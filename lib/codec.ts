@@ -1,6 +1,7 @@
 /**
  * The one codec. Every message on the bus is protobuf (proto/order/v1); saga and ledger
- * entries in KV are JSON, so they stay readable with `nats kv get`.
+ * entries in KV are JSON, so they stay readable with `nats kv get` (a saga entry is two JSON
+ * lines, its summary and itself: orchestrator/saga/stored-entry.ts).
  * Decoding validates what the schema cannot (required fields), so a message that decodes
  * is one a handler can act on; anything else is a PoisonMessageError with the reason.
  */

@@ -3,7 +3,7 @@ import type { OrderDetail } from '../../api/contract.ts';
 import { traceIdOf } from '../../lib/trace.ts';
 import type { SagaEntry, Submission } from '../saga/entry.ts';
 import { actionsAllowed } from '../saga/entry.ts';
-import { stateEnteredAt } from '../saga/catalog.ts';
+import { stateEnteredAt } from '../saga/summary.ts';
 
 export const orderLinks = (orderId: string, traceUrl: string | null) => ({
   self: `/api/orders/${orderId}`,

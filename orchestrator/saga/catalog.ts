@@ -4,33 +4,14 @@
  * orchestrator instance keeps its own, so each sees all sagas, whoever wrote them.
  */
 import type { KV } from '@nats-io/kv';
-import { codec } from '../../lib/codec.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { OrderSummary, Overview, SagaFilter } from '../../api/contract.ts';
-import type { SagaStatus, StepFailure } from '../../machines/index.ts';
-
-export type { SagaFilter };
+import type { SagaStatus } from '../../machines/index.ts';
 import type { SagaEntry } from './entry.ts';
+import { decodeStoredSummary } from './stored-entry.ts';
+import { summarize, type SagaSummary } from './summary.ts';
 
-export interface SagaSummary {
-  orderId: string;
-  customerId: string;
-  state: string;
-  status: SagaStatus;
-  totalCents: number;
-  currency: string;
-  createdAt: number;
-  updatedAt: number;
-  machineVersion: string;
-  /** When the saga entered its current state (a retry stays in the same state). */
-  stateEnteredAt: number;
-  /** The step the saga waits on: attempt N of M. */
-  pending: { step: string; attempt: number; maxAttempts: number; commandId: string } | null;
-  /** Running, but the pending step already failed or timed out at least once. */
-  retrying: boolean;
-  deadline: SagaEntry['deadline'];
-  lastError: StepFailure | null;
-}
+export type { SagaFilter, SagaSummary };
 
 export interface ListQuery {
   status?: SagaStatus;
@@ -51,7 +32,8 @@ export interface ListPage {
 }
 
 type Listener = (summary: SagaSummary) => void;
-type EntryListener = (entry: SagaEntry, revision: number) => void;
+/** An entry as the watch brought it: still encoded, since most listeners never need it decoded. */
+type StoredListener = (orderId: string, revision: number, value: Uint8Array, summary: SagaSummary) => void;
 
 /** A summary as the API shows it: times as ISO strings. */
 export function summaryView(summary: SagaSummary): OrderSummary {
@@ -72,35 +54,6 @@ function matches(summary: SagaSummary, query: ListQuery): boolean {
   if (query.stalledBefore !== undefined && (summary.status !== 'running' || summary.updatedAt >= query.stalledBefore)) return false;
   if (query.q && !summary.orderId.startsWith(query.q) && summary.customerId !== query.q) return false;
   return true;
-}
-
-export function stateEnteredAt(entry: SagaEntry): number {
-  for (let i = entry.history.length - 1; i >= 0; i--) {
-    const row = entry.history[i]!;
-    if (row.from !== row.to) return row.at;
-  }
-  return entry.createdAt;
-}
-
-export function summarize(entry: SagaEntry): SagaSummary {
-  const context = entry.snapshot.context;
-  const pending = context.pending;
-  return {
-    orderId: entry.orderId,
-    customerId: context.customerId,
-    state: entry.state,
-    status: entry.status,
-    totalCents: context.totalCents,
-    currency: context.currency,
-    createdAt: entry.createdAt,
-    updatedAt: entry.updatedAt,
-    machineVersion: entry.machineVersion,
-    stateEnteredAt: stateEnteredAt(entry),
-    pending: pending ? { ...pending, maxAttempts: context.attemptLimits[pending.step] ?? context.maxAttempts } : null,
-    retrying: pending !== null && pending.attempt > 1,
-    deadline: entry.deadline,
-    lastError: context.lastError,
-  };
 }
 
 /** Oldest first by (createdAt, orderId); the list walks it from the end. */
@@ -126,7 +79,7 @@ export class SagaCatalog {
   private readonly revisions = new Map<string, number>();
   private readonly ordered: SagaSummary[] = [];
   private readonly listeners: Listener[] = [];
-  private readonly entryListeners: EntryListener[] = [];
+  private readonly storedListeners: StoredListener[] = [];
   private readonly byStatus: Record<SagaStatus, number> = { running: 0, completed: 0, cancelled: 0, failed: 0, stuck: 0 };
   private readonly byState: Record<string, number> = {};
   private retryingNow = 0;
@@ -147,9 +100,9 @@ export class SagaCatalog {
     };
   }
 
-  /** Call `listener` with every entry the watch decodes: ones another instance wrote, or from before start. */
-  onEntry(listener: EntryListener): void {
-    this.entryListeners.push(listener);
+  /** Call `listener` with every entry the watch brings that this instance did not write (or wrote before it started). */
+  onStoredEntry(listener: StoredListener): void {
+    this.storedListeners.push(listener);
   }
 
   get size(): number {
@@ -174,9 +127,10 @@ export class SagaCatalog {
         try {
           if (change.operation !== 'PUT') this.remove(change.key);
           else if (!this.knows(change.key, change.revision)) {
-            const entry = codec.json.decode<SagaEntry>(change.value);
-            this.observe(entry, change.revision);
-            for (const listener of this.entryListeners) listener(entry, change.revision);
+            // Only the summary line is parsed: another instance's write is indexed without its history.
+            const summary = decodeStoredSummary(change.value);
+            this.take(summary, change.revision);
+            for (const listener of this.storedListeners) listener(change.key, change.revision, change.value, summary);
           }
         } catch (error) {
           this.logger.error({ err: error, key: change.key }, 'unreadable saga entry in the catalog');
@@ -196,9 +150,12 @@ export class SagaCatalog {
    * that wrote it, which saves decoding it again when the watch brings it back.
    */
   observe(entry: SagaEntry, revision: number): void {
-    if (this.knows(entry.orderId, revision)) return;
-    this.revisions.set(entry.orderId, revision);
-    this.upsert(summarize(entry));
+    if (!this.knows(entry.orderId, revision)) this.take(summarize(entry), revision);
+  }
+
+  private take(summary: SagaSummary, revision: number): void {
+    this.revisions.set(summary.orderId, revision);
+    this.upsert(summary);
   }
 
   private knows(orderId: string, revision: number): boolean {

@@ -20,6 +20,7 @@ import { submissionOf, submissionToProto } from './submissions.ts';
 import { applyEvent, startSaga, type ApplyResult, type RuntimeSettings, type SagaEntry, type Submission } from './entry.ts';
 import { KeyedSerializer } from './keyed-serializer.ts';
 import { RecentEntries, type StoredSaga } from './recent-entries.ts';
+import { decodeStoredEntry, encodeStoredEntry } from './stored-entry.ts';
 import { rebaseOnto, type RebaseResult } from './replay.ts';
 
 export type { StoredSaga };
@@ -68,9 +69,13 @@ export class SagaRuntime {
     for (const listener of this.storedListeners) listener(stored);
   }
 
-  /** Take in an entry another instance stored, so a step here starts from it without a read. */
-  observe(stored: StoredSaga): void {
+  private observe(stored: StoredSaga): void {
     this.recent.remember(stored, !FINAL.has(stored.entry.status));
+  }
+
+  /** Take in an entry another instance stored, so a step here can start from it without a read. */
+  observeStored(orderId: string, revision: number, value: Uint8Array, status: string): void {
+    this.recent.rememberEncoded(orderId, revision, value, !FINAL.has(status));
   }
 
   /**
@@ -107,7 +112,7 @@ export class SagaRuntime {
   async read(orderId: string): Promise<StoredSaga | null> {
     const found = await this.sagas.get(orderId);
     if (!found || found.operation !== 'PUT') return null;
-    return { entry: codec.json.decode<SagaEntry>(found.value), revision: found.revision };
+    return { entry: decodeStoredEntry(found.value), revision: found.revision };
   }
 
   /** Create the saga of a submitted order; a second submission of the same order changes nothing. */
@@ -119,7 +124,7 @@ export class SagaRuntime {
       const entry = startSaga(submission, Date.now(), this.settings);
       span.setAttributes({ 'saga.machine_version': entry.machineVersion, 'saga.state.to': entry.state });
       try {
-        const revision = await this.sagas.create(orderId, codec.json.encode(entry));
+        const revision = await this.sagas.create(orderId, encodeStoredEntry(entry));
         this.stored({ entry, revision });
       } catch (error) {
         if (!isCasConflict(error)) throw error;
@@ -215,7 +220,7 @@ export class SagaRuntime {
       }
       if (result.kind === 'ignored') return result;
       try {
-        const revision = await this.sagas.update(orderId, codec.json.encode(result.entry), stored.revision);
+        const revision = await this.sagas.update(orderId, encodeStoredEntry(result.entry), stored.revision);
         this.stored({ entry: result.entry, revision });
       } catch (error) {
         if (isCasConflict(error) && attempt < MAX_CAS_ATTEMPTS) {
