@@ -1,9 +1,11 @@
 /**
- * `npm run bench [-- --json] [-- --only ceiling,throughput]`: each case starts its own
+ * `npm run bench [-- --json] [-- --json-file results.json] [-- --only ceiling,throughput]`
+ * (BENCH_CPU_PROFILE_DIR=dir for every service's CPU profile): each case starts its own
  * nats-server (file storage) and processes, prints progress on stderr, and the run prints a
  * table (or one JSON object of every case's measures) on stdout. Counts and rates can be made
  * small for a quick check with BENCH_* variables (see bench/RESULTS.md).
  */
+import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { ceilingCase } from './ceiling.ts';
 import { durabilityCase } from './durability.ts';
@@ -27,6 +29,7 @@ const CASES: Record<string, (progress: Progress, earlier: Results) => Promise<Ca
 
 const args = process.argv.slice(2);
 const asJson = args.includes('--json');
+const jsonFile = args.includes('--json-file') ? args[args.indexOf('--json-file') + 1] : undefined;
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1]?.split(',') : undefined;
 const unknown = only?.filter((name) => !(name in CASES)) ?? [];
 if (unknown.length > 0) {
@@ -53,6 +56,7 @@ for (const [name, run] of Object.entries(CASES)) {
 }
 
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`;
+if (jsonFile) writeFileSync(jsonFile, `${JSON.stringify({ machine, ...merged }, null, 2)}\n`);
 if (asJson) {
   console.log(JSON.stringify({ machine, ...merged }));
 } else {

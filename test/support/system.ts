@@ -61,11 +61,13 @@ export interface SystemOptions {
    * server for partitions. The test's own connections still go to the server directly.
    */
   natsUrlFor?: (service: ServiceName, natsUrl: string) => string | Promise<string>;
+  /** Options for every service's node, e.g. `--cpu-prof` for the benchmark's profiles. */
+  nodeArgs?: string[];
 }
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 
-function serviceProcess(name: ServiceName, args: string[], env: NodeJS.ProcessEnv, ready: () => Promise<void>, label: string = name): ServiceProcess {
+function serviceProcess(name: ServiceName, args: string[], env: NodeJS.ProcessEnv, ready: () => Promise<void>, label: string = name, nodeArgs: string[] = []): ServiceProcess {
   let child: ChildProcess | undefined;
   let log = '';
   const exited = () => !child || child.exitCode !== null || child.signalCode !== null;
@@ -80,7 +82,7 @@ function serviceProcess(name: ServiceName, args: string[], env: NodeJS.ProcessEn
       return exited() ? undefined : child!.pid;
     },
     async start(extraEnv?: Record<string, string>) {
-      child = spawn(process.execPath, [...(env.SERVICE_NODE_ARGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', ...args], { cwd: ROOT, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+      child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', ...args], { cwd: ROOT, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
       const keep = (chunk: Buffer) => (log = (log + chunk.toString()).slice(-200_000));
       child.stdout!.on('data', keep);
       child.stderr!.on('data', keep);
@@ -134,6 +136,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     WORKER_PORT: '0',
     ...options.env,
   };
+  const nodeArgs = options.nodeArgs ?? [];
   const connections: NatsConnection[] = [];
   const connection = async () => {
     const nc = await connect({ servers: nats.url.split(',').map((u) => u.trim()), maxReconnectAttempts: -1, reconnectTimeWait: 250 });
@@ -155,7 +158,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
   const envFor = async (service: ServiceName, base: NodeJS.ProcessEnv): Promise<NodeJS.ProcessEnv> =>
     options.natsUrlFor ? { ...base, NATS_URL: await options.natsUrlFor(service, nats.url) } : base;
   const services = {
-    orchestrator: serviceProcess('orchestrator', ['orchestrator/main.ts'], await envFor('orchestrator', env), orchestratorReady),
+    orchestrator: serviceProcess('orchestrator', ['orchestrator/main.ts'], await envFor('orchestrator', env), orchestratorReady, 'orchestrator', nodeArgs),
   } as Record<ServiceName, ServiceProcess>;
   const workerUrls: Partial<Record<ServiceName, string>> = {};
   for (const service of WORKERS) {
@@ -165,7 +168,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
       workerEnv.WORKER_PORT = String(probePort);
       workerUrls[service] = `http://127.0.0.1:${probePort}`;
     }
-    services[service] = serviceProcess(service, ['workers/main.ts', service], workerEnv, workerReady(service));
+    services[service] = serviceProcess(service, ['workers/main.ts', service], workerEnv, workerReady(service), service, nodeArgs);
   }
 
   // The orchestrator creates the streams and consumers the workers attach to.
@@ -186,7 +189,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
         extra.push(serviceProcess(name, ['orchestrator/main.ts'], { ...ownEnv, PORT: String(ownPort) }, readyAt(`${label} to be ready`), label));
         baseUrls.push(ownUrl);
       } else {
-        extra.push(serviceProcess(name, ['workers/main.ts', name], { ...ownEnv, WORKER_PORT: String(ownPort) }, readyAt(`${label} to be ready`), label));
+        extra.push(serviceProcess(name, ['workers/main.ts', name], { ...ownEnv, WORKER_PORT: String(ownPort) }, readyAt(`${label} to be ready`), label, nodeArgs));
       }
     }
   }
