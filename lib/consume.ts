@@ -29,11 +29,11 @@ export interface Consumption {
 export async function startConsuming(options: ConsumeOptions): Promise<Consumption> {
   const { consumer, concurrency, keyOf, handle, onError } = options;
   const retryDelayMs = options.retryDelayMs ?? 500;
-  // Short pull expiries: a pull request lost with a failed node (the consumer's leader moves to
-  // another) is replaced within seconds, not after the 30 s default.
-  const messages = await consumer.consume({ max_messages: Math.max(concurrency, 16), expires: PULL_EXPIRES_MS });
   const inFlight = new Set<Promise<void>>();
   const lastOfKey = new Map<string, Promise<void>>();
+  /** Delivered, waiting for a free slot. */
+  const waiting: JsMsg[] = [];
+  let stopping = false;
 
   const run = async (msg: JsMsg) => {
     try {
@@ -44,26 +44,40 @@ export async function startConsuming(options: ConsumeOptions): Promise<Consumpti
     }
   };
 
-  let stopping = false;
-  const loop = (async () => {
-    for await (const msg of messages) {
-      // Fetched but not started when we stop: hand it back now rather than after ack_wait.
-      if (stopping) {
-        msg.nak();
-        continue;
+  const start = (msg: JsMsg) => {
+    const key = keyOf?.(msg);
+    const before = key ? lastOfKey.get(key) : undefined;
+    const task = before ? before.then(() => run(msg)) : run(msg);
+    inFlight.add(task);
+    if (key) lastOfKey.set(key, task);
+    void task.finally(() => {
+      inFlight.delete(task);
+      if (key && lastOfKey.get(key) === task) lastOfKey.delete(key);
+      startWaiting();
+    });
+  };
+
+  const startWaiting = () => {
+    while (!stopping && inFlight.size < concurrency && waiting.length > 0) start(waiting.shift()!);
+  };
+
+  // A callback, not an async iterator: every message of one read from the socket starts its
+  // handler in the same turn, so their writes (KV updates, publishes, acks) leave together in
+  // one flush instead of one flush each.
+  // Short pull expiries: a pull request lost with a failed node (the consumer's leader moves to
+  // another) is replaced within seconds, not after the 30 s default.
+  const messages = await consumer.consume({
+    max_messages: Math.max(concurrency, 16),
+    expires: PULL_EXPIRES_MS,
+    callback: (msg) => {
+      // Delivered after we stopped: hand it back now rather than after ack_wait.
+      if (stopping) msg.nak();
+      else {
+        waiting.push(msg);
+        startWaiting();
       }
-      while (inFlight.size >= concurrency) await Promise.race(inFlight);
-      const key = keyOf?.(msg);
-      const before = key ? lastOfKey.get(key) : undefined;
-      const task = before ? before.then(() => run(msg)) : run(msg);
-      inFlight.add(task);
-      if (key) lastOfKey.set(key, task);
-      void task.finally(() => {
-        inFlight.delete(task);
-        if (key && lastOfKey.get(key) === task) lastOfKey.delete(key);
-      });
-    }
-  })();
+    },
+  });
 
   return {
     get inFlight() {
@@ -72,7 +86,7 @@ export async function startConsuming(options: ConsumeOptions): Promise<Consumpti
     async stop() {
       stopping = true;
       await messages.close();
-      await loop.catch(() => undefined);
+      for (const msg of waiting.splice(0)) msg.nak();
       await Promise.allSettled([...inFlight]);
     },
   };
