@@ -29,11 +29,11 @@ export interface Consumption {
 export async function startConsuming(options: ConsumeOptions): Promise<Consumption> {
   const { consumer, concurrency, keyOf, handle, onError } = options;
   const retryDelayMs = options.retryDelayMs ?? 500;
+  // Short pull expiries: a pull request lost with a failed node (the consumer's leader moves to
+  // another) is replaced within seconds, not after the 30 s default.
+  const messages = await consumer.consume({ max_messages: Math.max(concurrency, 16), expires: PULL_EXPIRES_MS });
   const inFlight = new Set<Promise<void>>();
   const lastOfKey = new Map<string, Promise<void>>();
-  /** Delivered, waiting for a free slot. */
-  const waiting: JsMsg[] = [];
-  let stopping = false;
 
   const run = async (msg: JsMsg) => {
     try {
@@ -53,31 +53,37 @@ export async function startConsuming(options: ConsumeOptions): Promise<Consumpti
     void task.finally(() => {
       inFlight.delete(task);
       if (key && lastOfKey.get(key) === task) lastOfKey.delete(key);
-      startWaiting();
     });
   };
 
-  const startWaiting = () => {
-    while (!stopping && inFlight.size < concurrency && waiting.length > 0) start(waiting.shift()!);
+  // Messages that arrived together start together, in the next turn of the event loop: their
+  // writes (KV updates, publishes, acks) then leave in one flush instead of one flush each.
+  // The iterator keeps its backpressure: the client pulls more only as we take messages.
+  const ready: JsMsg[] = [];
+  let startScheduled = false;
+  let stopping = false;
+  const startReady = () => {
+    startScheduled = false;
+    // Taken but not started when we stop: hand it back now rather than after ack_wait.
+    for (const msg of ready.splice(0)) {
+      if (stopping) msg.nak();
+      else start(msg);
+    }
   };
 
-  // A callback, not an async iterator: every message of one read from the socket starts its
-  // handler in the same turn, so their writes (KV updates, publishes, acks) leave together in
-  // one flush instead of one flush each.
-  // Short pull expiries: a pull request lost with a failed node (the consumer's leader moves to
-  // another) is replaced within seconds, not after the 30 s default.
-  const messages = await consumer.consume({
-    max_messages: Math.max(concurrency, 16),
-    expires: PULL_EXPIRES_MS,
-    callback: (msg) => {
-      // Delivered after we stopped: hand it back now rather than after ack_wait.
-      if (stopping) msg.nak();
-      else {
-        waiting.push(msg);
-        startWaiting();
+  const loop = (async () => {
+    for await (const msg of messages) {
+      ready.push(msg);
+      if (stopping) startReady();
+      else if (inFlight.size + ready.length >= concurrency) {
+        startReady();
+        while (inFlight.size >= concurrency) await Promise.race(inFlight);
+      } else if (!startScheduled) {
+        startScheduled = true;
+        setImmediate(startReady);
       }
-    },
-  });
+    }
+  })();
 
   return {
     get inFlight() {
@@ -86,7 +92,8 @@ export async function startConsuming(options: ConsumeOptions): Promise<Consumpti
     async stop() {
       stopping = true;
       await messages.close();
-      for (const msg of waiting.splice(0)) msg.nak();
+      await loop.catch(() => undefined);
+      startReady();
       await Promise.allSettled([...inFlight]);
     },
   };
