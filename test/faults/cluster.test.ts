@@ -8,7 +8,7 @@
  */
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { expect, it } from 'vitest';
-import { CONSUMERS, STREAMS } from '../../lib/topology.ts';
+import { BUCKETS, CONSUMERS, STREAMS } from '../../lib/topology.ts';
 import { startNatsCluster, type NatsCluster } from '../support/nats-cluster.ts';
 import { startSystem, type TestSystem } from '../support/system.ts';
 import { expectClean, FaultRun, PROFILE, sized, sleep } from './harness.ts';
@@ -20,8 +20,12 @@ import { expectClean, FaultRun, PROFILE, sized, sleep } from './harness.ts';
  * designed, waiting for an operator). The retry budget must outlast a failover.
  */
 const ENV = { WORKER_LATENCY_MS: '20', WORKER_BACKOFF_MS: '10', STEP_TIMEOUT_MS: '3000', STEP_MAX_ATTEMPTS: process.env.FAULT_CLUSTER_ATTEMPTS ?? '10', NATS_REPLICAS: '3' };
-/** Streams whose replicas must be current again before the next fault (the KV bucket of sagas included). */
-const WATCHED = [STREAMS.events, STREAMS.commands, 'KV_sagas'];
+/**
+ * Streams whose replicas must be current again before the next fault and before the books are
+ * read: the buckets' KV_ streams included, since KV reads are direct gets that any replica may
+ * answer, and a replica still catching up after its restart answers with what it has so far.
+ */
+const WATCHED = [STREAMS.events, STREAMS.commands, 'KV_sagas', ...(['inventory', 'payment', 'shipping'] as const).map((s) => `KV_${BUCKETS.ledger(s)}`)];
 const CONSUMER_NAMES: [string, string][] = [
   [STREAMS.events, CONSUMERS.orchestrator],
   ...(['inventory', 'payment', 'shipping'] as const).map((s): [string, string] => [STREAMS.commands, CONSUMERS.worker(s)]),
