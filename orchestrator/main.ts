@@ -30,7 +30,7 @@ const runtime = new SagaRuntime(topology.sagas, nats.js, nats.jsm, config, logge
 
 const catalog = new SagaCatalog(logger);
 // Each side hands the other what it has decoded already: no entry is read or parsed twice.
-runtime.onStored(({ entry, revision }) => catalog.observe(entry, revision));
+runtime.onStored(({ revision }, summary) => catalog.observe(summary, revision));
 catalog.onStoredEntry((orderId, revision, value, summary) => runtime.observeStored(orderId, revision, value, summary.status));
 await catalog.start(topology.sagas);
 await catalog.ready;

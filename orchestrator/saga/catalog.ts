@@ -7,9 +7,8 @@ import type { KV } from '@nats-io/kv';
 import type { Logger } from '../../lib/logger.ts';
 import type { OrderSummary, Overview, SagaFilter } from '../../api/contract.ts';
 import type { SagaStatus } from '../../machines/index.ts';
-import type { SagaEntry } from './entry.ts';
 import { decodeStoredSummary } from './stored-entry.ts';
-import { summarize, type SagaSummary } from './summary.ts';
+import type { SagaSummary } from './summary.ts';
 
 export type { SagaFilter, SagaSummary };
 
@@ -129,7 +128,7 @@ export class SagaCatalog {
           else if (!this.knows(change.key, change.revision)) {
             // Only the summary line is parsed: another instance's write is indexed without its history.
             const summary = decodeStoredSummary(change.value);
-            this.take(summary, change.revision);
+            this.observe(summary, change.revision);
             for (const listener of this.storedListeners) listener(change.key, change.revision, change.value, summary);
           }
         } catch (error) {
@@ -146,14 +145,11 @@ export class SagaCatalog {
   }
 
   /**
-   * Take in an entry as stored at `revision`: from the watch, or straight from the runtime
-   * that wrote it, which saves decoding it again when the watch brings it back.
+   * Take in a saga's summary as stored at `revision`, straight from the runtime that wrote it:
+   * the watch then skips the write when it brings it back.
    */
-  observe(entry: SagaEntry, revision: number): void {
-    if (!this.knows(entry.orderId, revision)) this.take(summarize(entry), revision);
-  }
-
-  private take(summary: SagaSummary, revision: number): void {
+  observe(summary: SagaSummary, revision: number): void {
+    if (this.knows(summary.orderId, revision)) return;
     this.revisions.set(summary.orderId, revision);
     this.upsert(summary);
   }

@@ -21,6 +21,7 @@ import { applyEvent, startSaga, type ApplyResult, type RuntimeSettings, type Sag
 import { KeyedSerializer } from './keyed-serializer.ts';
 import { RecentEntries, type StoredSaga } from './recent-entries.ts';
 import { decodeStoredEntry, encodeStoredEntry } from './stored-entry.ts';
+import { summarize, type SagaSummary } from './summary.ts';
 import { rebaseOnto, type RebaseResult } from './replay.ts';
 
 export type { StoredSaga };
@@ -48,7 +49,7 @@ export function isCasConflict(error: unknown): boolean {
 export class SagaRuntime {
   private readonly serializer = new KeyedSerializer();
   private readonly recent = new RecentEntries();
-  private readonly storedListeners: ((stored: StoredSaga) => void)[] = [];
+  private readonly storedListeners: ((stored: StoredSaga, summary: SagaSummary) => void)[] = [];
 
   constructor(
     private readonly sagas: KV,
@@ -60,13 +61,13 @@ export class SagaRuntime {
   ) {}
 
   /** Call `listener` with every entry this instance stores, as soon as it is stored. */
-  onStored(listener: (stored: StoredSaga) => void): void {
+  onStored(listener: (stored: StoredSaga, summary: SagaSummary) => void): void {
     this.storedListeners.push(listener);
   }
 
-  private stored(stored: StoredSaga): void {
+  private stored(stored: StoredSaga, summary: SagaSummary): void {
     this.observe(stored);
-    for (const listener of this.storedListeners) listener(stored);
+    for (const listener of this.storedListeners) listener(stored, summary);
   }
 
   private observe(stored: StoredSaga): void {
@@ -124,8 +125,9 @@ export class SagaRuntime {
       const entry = startSaga(submission, Date.now(), this.settings);
       span.setAttributes({ 'saga.machine_version': entry.machineVersion, 'saga.state.to': entry.state });
       try {
-        const revision = await this.sagas.create(orderId, encodeStoredEntry(entry));
-        this.stored({ entry, revision });
+        const summary = summarize(entry);
+        const revision = await this.sagas.create(orderId, encodeStoredEntry(entry, summary));
+        this.stored({ entry, revision }, summary);
       } catch (error) {
         if (!isCasConflict(error)) throw error;
         const existing = await this.read(orderId);
@@ -220,8 +222,9 @@ export class SagaRuntime {
       }
       if (result.kind === 'ignored') return result;
       try {
-        const revision = await this.sagas.update(orderId, encodeStoredEntry(result.entry), stored.revision);
-        this.stored({ entry: result.entry, revision });
+        const summary = summarize(result.entry);
+        const revision = await this.sagas.update(orderId, encodeStoredEntry(result.entry, summary), stored.revision);
+        this.stored({ entry: result.entry, revision }, summary);
       } catch (error) {
         if (isCasConflict(error) && attempt < MAX_CAS_ATTEMPTS) {
           this.metrics?.casConflicts.inc();

@@ -11,9 +11,10 @@ import { summarize, type SagaSummary } from './summary.ts';
 const NEWLINE = 0x0a;
 const textEncoder = new TextEncoder();
 
-export function encodeStoredEntry(entry: SagaEntry): Uint8Array {
+/** `summary` when the caller has it already (it is `summarize(entry)`). */
+export function encodeStoredEntry(entry: SagaEntry, summary: SagaSummary = summarize(entry)): Uint8Array {
   // JSON.stringify never writes a raw newline, so the first one ends the summary line.
-  return textEncoder.encode(`${JSON.stringify(summarize(entry))}\n${JSON.stringify(entry)}`);
+  return textEncoder.encode(`${JSON.stringify(summary)}\n${JSON.stringify(entry)}`);
 }
 
 function lineBreakOf(value: Uint8Array): number {

@@ -2,28 +2,19 @@
  * A saga's summary: what lists, filters, counts and timers need of it, without its history.
  * Pure.
  */
-import type { SagaStatus, StepFailure } from '../../machines/index.ts';
+import type { OrderSummary } from '../../api/contract.ts';
 import type { SagaEntry } from './entry.ts';
 
-export interface SagaSummary {
-  orderId: string;
-  customerId: string;
-  state: string;
-  status: SagaStatus;
-  totalCents: number;
-  currency: string;
+/**
+ * The API's order summary (api/contract.ts), with times kept as numbers until a response
+ * formats them, and the deadline's command id for the timers.
+ */
+export type SagaSummary = Omit<OrderSummary, 'createdAt' | 'updatedAt' | 'stateEnteredAt' | 'deadline'> & {
   createdAt: number;
   updatedAt: number;
-  machineVersion: string;
-  /** When the saga entered its current state (a retry stays in the same state). */
   stateEnteredAt: number;
-  /** The step the saga waits on: attempt N of M. */
-  pending: { step: string; attempt: number; maxAttempts: number; commandId: string } | null;
-  /** Running, but the pending step already failed or timed out at least once. */
-  retrying: boolean;
   deadline: SagaEntry['deadline'];
-  lastError: StepFailure | null;
-}
+};
 
 export function stateEnteredAt(entry: SagaEntry): number {
   for (let i = entry.history.length - 1; i >= 0; i--) {
