@@ -40,7 +40,7 @@ deadlines.start();
 
 // Recovery: a crash between a step's write and its publish leaves commands in the outbox.
 let republished = 0;
-for (const summary of catalog.all()) {
+for (const summary of catalog.unfinished()) {
   if (summary.status !== 'running' || !summary.pending) continue;
   const stored = await runtime.read(summary.orderId);
   if (stored) {

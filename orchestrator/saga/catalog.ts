@@ -8,6 +8,7 @@ import type { Logger } from '../../lib/logger.ts';
 import type { OrderSummary, Overview, SagaFilter } from '../../api/contract.ts';
 import type { SagaStatus } from '../../machines/index.ts';
 import { decodeStoredSummary } from './stored-entry.ts';
+import { isPackable, PackedSummaries } from './packed-summaries.ts';
 import type { SagaSummary } from './summary.ts';
 
 export type { SagaFilter, SagaSummary };
@@ -45,21 +46,6 @@ export function summaryView(summary: SagaSummary): OrderSummary {
   };
 }
 
-function matches(summary: SagaSummary, query: ListQuery): boolean {
-  if (query.status && summary.status !== query.status) return false;
-  if (query.state && summary.state !== query.state) return false;
-  if (query.customerId && summary.customerId !== query.customerId) return false;
-  if (query.retrying !== undefined && summary.retrying !== query.retrying) return false;
-  if (query.stalledBefore !== undefined && (summary.status !== 'running' || summary.updatedAt >= query.stalledBefore)) return false;
-  if (query.q && !summary.orderId.startsWith(query.q) && summary.customerId !== query.q) return false;
-  return true;
-}
-
-/** Oldest first by (createdAt, orderId); the list walks it from the end. */
-function compare(a: { createdAt: number; orderId: string }, b: { createdAt: number; orderId: string }): number {
-  return a.createdAt - b.createdAt || (a.orderId < b.orderId ? -1 : a.orderId > b.orderId ? 1 : 0);
-}
-
 export function encodeCursor(summary: Pick<SagaSummary, 'createdAt' | 'orderId'>): string {
   return Buffer.from(`${summary.createdAt}:${summary.orderId}`).toString('base64url');
 }
@@ -72,11 +58,14 @@ export function decodeCursor(cursor: string): { createdAt: number; orderId: stri
   return { createdAt, orderId: text.slice(colon + 1) };
 }
 
+
 export class SagaCatalog {
-  private readonly byId = new Map<string, SagaSummary>();
-  /** The KV revision each summary was made from: the watch skips what this instance already took in. */
-  private readonly revisions = new Map<string, number>();
-  private readonly ordered: SagaSummary[] = [];
+  private readonly rows = new PackedSummaries();
+  /** Summaries their rows cannot rebuild: sagas in flight, stuck, or retrying (see `isPackable`). */
+  private readonly unpacked = new Map<string, SagaSummary>();
+  /** Rows oldest first by (createdAt, orderId); the list walks it from the end. */
+  private ordered = new Int32Array(1024);
+  private orderedLength = 0;
   private readonly listeners: Listener[] = [];
   private readonly storedListeners: StoredListener[] = [];
   private readonly byStatus: Record<SagaStatus, number> = { running: 0, completed: 0, cancelled: 0, failed: 0, stuck: 0 };
@@ -105,15 +94,22 @@ export class SagaCatalog {
   }
 
   get size(): number {
-    return this.byId.size;
+    return this.orderedLength;
+  }
+
+  /** Bytes the packed rows take outside the JS heap. */
+  get packedBytes(): number {
+    return this.rows.byteLength + this.ordered.byteLength;
   }
 
   get(orderId: string): SagaSummary | undefined {
-    return this.byId.get(orderId);
+    const row = this.rows.rowOf(orderId);
+    return row === undefined ? undefined : this.summaryAt(row);
   }
 
-  all(): Iterable<SagaSummary> {
-    return this.byId.values();
+  /** Sagas not finished (running, stuck) and finished ones still retrying or holding a deadline: the few a restart must look at. */
+  unfinished(): Iterable<SagaSummary> {
+    return this.unpacked.values();
   }
 
   async start(sagas: KV): Promise<void> {
@@ -149,57 +145,94 @@ export class SagaCatalog {
    * the watch then skips the write when it brings it back.
    */
   observe(summary: SagaSummary, revision: number): void {
-    if (this.knows(summary.orderId, revision)) return;
-    this.revisions.set(summary.orderId, revision);
-    this.upsert(summary);
+    let row = this.rows.rowOf(summary.orderId);
+    if (row === undefined) {
+      row = this.rows.add(summary, revision);
+      this.insert(row);
+    } else {
+      if (this.rows.revision(row) >= revision) return;
+      // Entries can arrive out of order across reconnects; never go back in time.
+      if (this.rows.updatedAt(row) > summary.updatedAt) return;
+      this.count(row, -1);
+      this.rows.update(row, summary, revision);
+    }
+    if (isPackable(summary)) this.unpacked.delete(summary.orderId);
+    else this.unpacked.set(summary.orderId, summary);
+    this.count(row, 1);
+    for (const listener of this.listeners) listener(summary);
   }
 
   private knows(orderId: string, revision: number): boolean {
-    return (this.revisions.get(orderId) ?? 0) >= revision;
+    const row = this.rows.rowOf(orderId);
+    return row !== undefined && this.rows.revision(row) >= revision;
   }
 
+  private summaryAt(row: number): SagaSummary {
+    return this.rows.packed(row) ? this.rows.summary(row) : this.unpacked.get(this.rows.orderId(row))!;
+  }
+
+  /** Oldest first by (createdAt, orderId). */
+  private before(row: number, key: { createdAt: number; orderId: string }): boolean {
+    const createdAt = this.rows.createdAt(row);
+    return createdAt < key.createdAt || (createdAt === key.createdAt && this.rows.orderId(row) < key.orderId);
+  }
+
+  /** Where `key` goes in the order: the first position whose row is not before it. */
   private position(key: { createdAt: number; orderId: string }): number {
     let low = 0;
-    let high = this.ordered.length;
+    let high = this.orderedLength;
     // Most sagas are new: check the end first.
-    if (high > 0 && compare(this.ordered[high - 1]!, key) < 0) return high;
+    if (high > 0 && this.before(this.ordered[high - 1]!, key)) return high;
     while (low < high) {
       const mid = (low + high) >>> 1;
-      if (compare(this.ordered[mid]!, key) < 0) low = mid + 1;
+      if (this.before(this.ordered[mid]!, key)) low = mid + 1;
       else high = mid;
     }
     return low;
   }
 
-  private upsert(summary: SagaSummary): void {
-    const previous = this.byId.get(summary.orderId);
-    // Entries can arrive out of order across reconnects; never go back in time.
-    if (previous && previous.updatedAt > summary.updatedAt) return;
-    if (previous) this.count(previous, -1);
-    this.count(summary, 1);
-    this.byId.set(summary.orderId, summary);
-    const index = this.position(summary);
-    if (previous && this.ordered[index]?.orderId === summary.orderId) this.ordered[index] = summary;
-    else this.ordered.splice(index, 0, summary);
-    for (const listener of this.listeners) listener(summary);
+  private insert(row: number): void {
+    const at = this.position({ createdAt: this.rows.createdAt(row), orderId: this.rows.orderId(row) });
+    if (this.orderedLength === this.ordered.length) {
+      const grown = new Int32Array(this.ordered.length * 2);
+      grown.set(this.ordered);
+      this.ordered = grown;
+    }
+    this.ordered.copyWithin(at + 1, at, this.orderedLength);
+    this.ordered[at] = row;
+    this.orderedLength++;
   }
 
   private remove(orderId: string): void {
-    const previous = this.byId.get(orderId);
-    if (!previous) return;
-    this.count(previous, -1);
-    this.byId.delete(orderId);
-    this.revisions.delete(orderId);
-    const index = this.position(previous);
-    if (this.ordered[index]?.orderId === orderId) this.ordered.splice(index, 1);
+    const row = this.rows.rowOf(orderId);
+    if (row === undefined) return;
+    this.count(row, -1);
+    const at = this.position({ createdAt: this.rows.createdAt(row), orderId });
+    if (this.ordered[at] === row) {
+      this.ordered.copyWithin(at, at + 1, this.orderedLength);
+      this.orderedLength--;
+    }
+    this.rows.remove(row);
+    this.unpacked.delete(orderId);
+  }
+
+  private matches(row: number, query: Omit<ListQuery, 'limit' | 'cursor'>): boolean {
+    const rows = this.rows;
+    if (query.status && rows.status(row) !== query.status) return false;
+    if (query.state && rows.state(row) !== query.state) return false;
+    if (query.retrying !== undefined && rows.retrying(row) !== query.retrying) return false;
+    if (query.stalledBefore !== undefined && (rows.status(row) !== 'running' || rows.updatedAt(row) >= query.stalledBefore)) return false;
+    if (query.customerId && rows.customerId(row) !== query.customerId) return false;
+    if (query.q && !rows.orderId(row).startsWith(query.q) && rows.customerId(row) !== query.q) return false;
+    return true;
   }
 
   /** Every matching saga id, newest first: what a bulk action covers. */
   matchingIds(query: Omit<ListQuery, 'limit' | 'cursor'>): string[] {
     const ids: string[] = [];
-    for (let index = this.ordered.length - 1; index >= 0; index--) {
-      const summary = this.ordered[index]!;
-      if (matches(summary, { ...query, limit: 0 })) ids.push(summary.orderId);
+    for (let index = this.orderedLength - 1; index >= 0; index--) {
+      const row = this.ordered[index]!;
+      if (this.matches(row, query)) ids.push(this.rows.orderId(row));
     }
     return ids;
   }
@@ -207,25 +240,27 @@ export class SagaCatalog {
   /** Newest first, filtered, from just after the cursor. */
   list(query: ListQuery): ListPage {
     const after = query.cursor ? decodeCursor(query.cursor) : null;
-    let index = after ? this.position(after) - 1 : this.ordered.length - 1;
+    let index = after ? this.position(after) - 1 : this.orderedLength - 1;
     const items: SagaSummary[] = [];
     for (; index >= 0 && items.length < query.limit; index--) {
-      const summary = this.ordered[index]!;
-      if (matches(summary, query)) items.push(summary);
+      const row = this.ordered[index]!;
+      if (this.matches(row, query)) items.push(this.summaryAt(row));
     }
     const more = index >= 0 && items.length === query.limit;
     return { items, nextCursor: more ? encodeCursor(items.at(-1)!) : null };
   }
 
-  private count(summary: SagaSummary, delta: 1 | -1): void {
-    this.byStatus[summary.status] += delta;
-    this.byState[summary.state] = (this.byState[summary.state] ?? 0) + delta;
-    if (this.byState[summary.state] === 0) delete this.byState[summary.state];
-    if (summary.retrying) this.retryingNow += delta;
+  private count(row: number, delta: 1 | -1): void {
+    const status = this.rows.status(row);
+    const state = this.rows.state(row);
+    this.byStatus[status] += delta;
+    this.byState[state] = (this.byState[state] ?? 0) + delta;
+    if (this.byState[state] === 0) delete this.byState[state];
+    if (this.rows.retrying(row)) this.retryingNow += delta;
   }
 
   /** Sagas per status and per state, and how many are retrying now (kept up to date on every change). */
   counts(): Overview {
-    return { total: this.byId.size, byStatus: { ...this.byStatus }, byState: { ...this.byState }, retrying: this.retryingNow };
+    return { total: this.orderedLength, byStatus: { ...this.byStatus }, byState: { ...this.byState }, retrying: this.retryingNow };
   }
 }

@@ -29,7 +29,7 @@ export class DeadlineScheduler {
   ) {}
 
   attach(catalog: SagaCatalog): void {
-    for (const summary of catalog.all()) this.track(summary);
+    for (const summary of catalog.unfinished()) this.track(summary);
     catalog.onChange((summary) => this.track(summary));
   }
 
@@ -42,6 +42,15 @@ export class DeadlineScheduler {
     if (this.current.get(summary.orderId) === deadline.commandId) return;
     this.current.set(summary.orderId, deadline.commandId);
     this.push({ at: deadline.at, orderId: summary.orderId, commandId: deadline.commandId });
+    // Most timers go stale long before they are due (the reply came): drop them in bulk, so the
+    // heap holds about the deadlines armed now, not every step of the last STEP_TIMEOUT_MS.
+    if (this.heap.length > 2 * this.current.size + 1024) this.dropStale();
+  }
+
+  private dropStale(): void {
+    const live = this.heap.filter((timer) => this.current.get(timer.orderId) === timer.commandId);
+    this.heap.length = 0;
+    for (const timer of live) this.push(timer);
   }
 
   start(): void {

@@ -1,0 +1,137 @@
+/**
+ * The catalog without NATS: what it lists, filters, counts and hands back after it has packed
+ * finished sagas into rows (orchestrator/saga/packed-summaries.ts). Every summary here comes
+ * from real saga entries moved by real events, as the runtime stores them.
+ */
+import { describe, expect, it } from 'vitest';
+import { applyEvent, startSaga, type SagaEntry } from '../../orchestrator/saga/entry.ts';
+import { SagaCatalog, type ListQuery, type SagaSummary } from '../../orchestrator/saga/catalog.ts';
+import { summarize } from '../../orchestrator/saga/summary.ts';
+import type { SagaEvent } from '../../machines/index.ts';
+import { createLogger } from '../../lib/logger.ts';
+
+const settings = { stepTimeoutMs: 1000, stepMaxAttempts: 2, sagaMachineVersion: 'order-saga@2' };
+
+function started(orderId: string, createdAt: number, customerId = `cust-${orderId}`): SagaEntry {
+  return startSaga(
+    {
+      order: { orderId, customerId, currency: 'EUR', items: [{ sku: 'A', quantity: 2, unitPriceCents: 150 }], totalCents: 300 },
+      traceparent: '00-0123456789abcdef0123456789abcdef-0123456789abcdef-01',
+      requestHash: 'h',
+    },
+    createdAt,
+    settings,
+  );
+}
+
+/** Answers the pending command of `entry` with an event of `type`. */
+function answer(entry: SagaEntry, type: string, at: number): SagaEntry {
+  const commandId = entry.snapshot.context.pending!.commandId;
+  const event = { type, commandId, reference: 'ref', message: 'declined by the bank' } as SagaEvent;
+  const result = applyEvent(entry, event, `${commandId}:${type}`, at, settings);
+  if (result.kind !== 'applied') throw new Error(`${type} did not apply: ${result.kind}`);
+  return result.entry;
+}
+
+function completed(orderId: string, createdAt: number, customerId?: string): SagaEntry {
+  let entry = started(orderId, createdAt, customerId);
+  for (const type of ['INVENTORY_RESERVED', 'PAYMENT_CHARGED', 'SHIPMENT_CREATED']) entry = answer(entry, type, createdAt + 10);
+  return entry;
+}
+
+function declined(orderId: string, createdAt: number): SagaEntry {
+  let entry = started(orderId, createdAt);
+  for (const type of ['INVENTORY_RESERVED', 'PAYMENT_DECLINED', 'INVENTORY_RELEASED']) entry = answer(entry, type, createdAt + 10);
+  return entry;
+}
+
+const catalog = () => new SagaCatalog(createLogger('test', { logLevel: 'silent', logPretty: false, instanceId: 'test' }));
+const ids = (items: SagaSummary[]) => items.map((s) => s.orderId);
+const page = (c: SagaCatalog, query: Partial<ListQuery> = {}) => c.list({ limit: 50, ...query });
+
+describe('the saga catalog', () => {
+  it('hands back a finished saga exactly as it was summarized, last error included', () => {
+    const c = catalog();
+    const done = summarize(completed('ord_done', 1000));
+    const cancelled = summarize(declined('ord_declined', 2000));
+    c.observe(done, 4);
+    c.observe(cancelled, 4);
+    expect(cancelled).toMatchObject({ status: 'cancelled', lastError: { step: 'chargePayment', message: 'declined by the bank' } });
+    expect(c.get('ord_done')).toEqual(done);
+    expect(c.get('ord_declined')).toEqual(cancelled);
+    expect(c.get('ord_unknown')).toBeUndefined();
+  });
+
+  it('keeps sagas in flight whole, and moves them to rows when they finish', () => {
+    const c = catalog();
+    let entry = started('ord_a', 1000);
+    c.observe(summarize(entry), 1);
+    expect([...c.unfinished()].map((s) => s.pending?.step)).toEqual(['reserveInventory']);
+    entry = answer(entry, 'INVENTORY_RESERVED', 1100);
+    c.observe(summarize(entry), 2);
+    expect(c.get('ord_a')).toEqual(summarize(entry));
+    entry = answer(answer(entry, 'PAYMENT_CHARGED', 1200), 'SHIPMENT_CREATED', 1300);
+    c.observe(summarize(entry), 4);
+    expect([...c.unfinished()]).toEqual([]);
+    expect(c.get('ord_a')).toMatchObject({ status: 'completed', state: 'completed', pending: null, deadline: null, updatedAt: 1300 });
+    expect(c.counts()).toEqual({ total: 1, byStatus: { running: 0, completed: 1, cancelled: 0, failed: 0, stuck: 0 }, byState: { completed: 1 }, retrying: 0 });
+  });
+
+  it('ignores a revision it has seen and a write older than the one it holds', () => {
+    const c = catalog();
+    const first = started('ord_a', 1000);
+    const second = answer(first, 'INVENTORY_RESERVED', 1100);
+    c.observe(summarize(second), 2);
+    c.observe(summarize(first), 1);
+    c.observe({ ...summarize(first), updatedAt: 900 }, 3);
+    expect(c.get('ord_a')!.state).toBe('chargingPayment');
+    expect(c.counts().byState).toEqual({ chargingPayment: 1 });
+  });
+
+  it('lists newest first across pages, whatever order the sagas arrived in', () => {
+    const c = catalog();
+    const createdAt = Array.from({ length: 3000 }, (_, i) => 1_000_000 + ((i * 7919) % 3000) * 10);
+    createdAt.forEach((at, i) => c.observe(summarize(i % 3 === 0 ? started(`ord_${i}`, at) : completed(`ord_${i}`, at)), 1));
+    const expected = createdAt.map((at, i) => ({ at, id: `ord_${i}` })).sort((a, b) => b.at - a.at || (a.id < b.id ? 1 : -1));
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const next = page(c, { limit: 70, ...(cursor ? { cursor } : {}) });
+      seen.push(...ids(next.items));
+      cursor = next.nextCursor ?? undefined;
+    } while (cursor);
+    expect(seen).toEqual(expected.map((e) => e.id));
+    expect(c.size).toBe(3000);
+    expect(c.get('ord_2999')!.orderId).toBe('ord_2999');
+  });
+
+  it('filters by status, state, customer, id prefix, retrying and stalled', () => {
+    const c = catalog();
+    c.observe(summarize(completed('ord_x1', 1000, 'alice')), 4);
+    c.observe(summarize(declined('ord_x2', 2000)), 4);
+    c.observe(summarize(started('ord_y3', 3000, 'alice')), 1);
+    const retrying = summarize(started('ord_y4', 4000));
+    c.observe({ ...retrying, retrying: true }, 1);
+    expect(ids(page(c, { status: 'completed' }).items)).toEqual(['ord_x1']);
+    expect(ids(page(c, { status: 'cancelled' }).items)).toEqual(['ord_x2']);
+    expect(ids(page(c, { state: 'reservingInventory' }).items)).toEqual(['ord_y4', 'ord_y3']);
+    expect(ids(page(c, { customerId: 'alice' }).items)).toEqual(['ord_y3', 'ord_x1']);
+    expect(ids(page(c, { q: 'ord_x' }).items)).toEqual(['ord_x2', 'ord_x1']);
+    expect(ids(page(c, { q: 'alice' }).items)).toEqual(['ord_y3', 'ord_x1']);
+    expect(ids(page(c, { retrying: true }).items)).toEqual(['ord_y4']);
+    expect(ids(page(c, { stalledBefore: 3500 }).items)).toEqual(['ord_y3']);
+    expect(c.matchingIds({ status: 'running' })).toEqual(['ord_y4', 'ord_y3']);
+    expect(c.counts().retrying).toBe(1);
+  });
+
+  it('forgets a saga whose entry was deleted', () => {
+    const c = catalog();
+    for (let i = 0; i < 5; i++) c.observe(summarize(completed(`ord_${i}`, 1000 + i)), 4);
+    (c as unknown as { remove(orderId: string): void }).remove('ord_2');
+    expect(ids(page(c).items)).toEqual(['ord_4', 'ord_3', 'ord_1', 'ord_0']);
+    expect(c.get('ord_2')).toBeUndefined();
+    expect(c.counts().total).toBe(4);
+    c.observe(summarize(started('ord_2', 1002)), 1);
+    expect(c.get('ord_2')!.status).toBe('running');
+  });
+});
