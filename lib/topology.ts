@@ -3,7 +3,8 @@
  * buckets the system runs on, created or updated idempotently at start-up.
  */
 import { readFileSync } from 'node:fs';
-import { connect, credsAuthenticator, nkeyAuthenticator, type NatsConnection } from '@nats-io/transport-node';
+import { credsAuthenticator, nkeyAuthenticator, type NatsConnection } from '@nats-io/transport-node';
+import { connectBatching } from './nats-transport.ts';
 import {
   AckPolicy,
   DeliverPolicy,
@@ -87,7 +88,7 @@ function authOptions(auth: NatsAuth | undefined) {
 }
 
 export async function connectNats(config: Pick<Config, 'natsUrl'> & { natsAuth?: NatsAuth }, name: string): Promise<Nats> {
-  const nc = await connect({
+  const nc = await connectBatching({
     servers: config.natsUrl.split(',').map((s) => s.trim()),
     ...authOptions(config.natsAuth),
     name,
