@@ -8,7 +8,7 @@ import type { Logger } from '../../lib/logger.ts';
 import type { OrderSummary, Overview, SagaFilter } from '../../api/contract.ts';
 import type { SagaStatus } from '../../machines/index.ts';
 import { decodeStoredSummary } from './stored-entry.ts';
-import { isPackable, PackedSummaries } from './packed-summaries.ts';
+import { hash, isPackable, PackedSummaries } from './packed-summaries.ts';
 import type { SagaSummary } from './summary.ts';
 
 export type { SagaFilter, SagaSummary };
@@ -216,35 +216,42 @@ export class SagaCatalog {
     this.unpacked.delete(orderId);
   }
 
-  private matches(row: number, query: Omit<ListQuery, 'limit' | 'cursor'>): boolean {
+  /** The test a row must pass, with what it compares prepared once for the whole scan. */
+  private matcher(query: Omit<ListQuery, 'limit' | 'cursor'>): (row: number) => boolean {
     const rows = this.rows;
-    if (query.status && rows.status(row) !== query.status) return false;
-    if (query.state && rows.state(row) !== query.state) return false;
-    if (query.retrying !== undefined && rows.retrying(row) !== query.retrying) return false;
-    if (query.stalledBefore !== undefined && (rows.status(row) !== 'running' || rows.updatedAt(row) >= query.stalledBefore)) return false;
-    if (query.customerId && rows.customerId(row) !== query.customerId) return false;
-    if (query.q && !rows.orderId(row).startsWith(query.q) && rows.customerId(row) !== query.q) return false;
-    return true;
+    const customer = query.customerId ? { id: query.customerId, hash: hash(query.customerId) } : undefined;
+    const q = query.q ? { prefix: Buffer.from(query.q), hash: hash(query.q) } : undefined;
+    return (row) => {
+      if (query.status && rows.status(row) !== query.status) return false;
+      if (query.state && rows.state(row) !== query.state) return false;
+      if (query.retrying !== undefined && rows.retrying(row) !== query.retrying) return false;
+      if (query.stalledBefore !== undefined && (rows.status(row) !== 'running' || rows.updatedAt(row) >= query.stalledBefore)) return false;
+      if (customer && !rows.customerIs(row, customer.id, customer.hash)) return false;
+      if (q && !rows.orderIdStartsWith(row, q.prefix) && !rows.customerIs(row, query.q!, q.hash)) return false;
+      return true;
+    };
   }
 
   /** Every matching saga id, newest first: what a bulk action covers. */
   matchingIds(query: Omit<ListQuery, 'limit' | 'cursor'>): string[] {
+    const matches = this.matcher(query);
     const ids: string[] = [];
     for (let index = this.orderedLength - 1; index >= 0; index--) {
       const row = this.ordered[index]!;
-      if (this.matches(row, query)) ids.push(this.rows.orderId(row));
+      if (matches(row)) ids.push(this.rows.orderId(row));
     }
     return ids;
   }
 
   /** Newest first, filtered, from just after the cursor. */
   list(query: ListQuery): ListPage {
+    const matches = this.matcher(query);
     const after = query.cursor ? decodeCursor(query.cursor) : null;
     let index = after ? this.position(after) - 1 : this.orderedLength - 1;
     const items: SagaSummary[] = [];
     for (; index >= 0 && items.length < query.limit; index--) {
       const row = this.ordered[index]!;
-      if (this.matches(row, query)) items.push(this.summaryAt(row));
+      if (matches(row)) items.push(this.summaryAt(row));
     }
     const more = index >= 0 && items.length === query.limit;
     return { items, nextCursor: more ? encodeCursor(items.at(-1)!) : null };

@@ -64,6 +64,11 @@ class Arena {
     return this.bytes.toString('utf8', offset, offset + length);
   }
 
+  /** Whether the text at (offset, length) starts with `prefix`, read in place. */
+  startsWith(offset: number, length: number, prefix: Buffer): boolean {
+    return prefix.length <= length && this.bytes.compare(prefix, 0, prefix.length, offset, offset + prefix.length) === 0;
+  }
+
   get byteLength(): number {
     return this.bytes.length;
   }
@@ -73,7 +78,7 @@ const EMPTY = -1;
 const DELETED = -2;
 
 /** FNV-1a over the UTF-16 code units: order ids are ASCII, and any string hashes the same way here each time. */
-function hash(text: string): number {
+export function hash(text: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
   return h >>> 0;
@@ -82,7 +87,7 @@ function hash(text: string): number {
 // Row layout: numbers per row in each array.
 const TIMES = 5; // createdAt, updatedAt, stateEnteredAt, totalCents, revision
 const CODES = 5; // status, state, currency, machineVersion, flags
-const TEXTS = 6; // orderId, customerId, lastError as JSON: offset and length each
+const TEXTS = 7; // orderId, customerId, lastError as JSON: offset and length each; the customer id's hash
 const RETRYING = 1;
 const UNPACKED = 2;
 
@@ -123,6 +128,7 @@ export class PackedSummaries {
     const row = this.rows++;
     this.setText(row, 0, summary.orderId);
     this.setText(row, 1, summary.customerId);
+    this.texts[row * TEXTS + 6] = hash(summary.customerId);
     this.times[row * TIMES] = summary.createdAt;
     this.update(row, summary, revision);
     this.index(summary.orderId, row);
@@ -165,6 +171,16 @@ export class PackedSummaries {
 
   customerId(row: number): string {
     return this.text(row, 1);
+  }
+
+  /** Whether the row's customer is `customerId`: the hash first, so a scan reads few strings. */
+  customerIs(row: number, customerId: string, customerHash = hash(customerId)): boolean {
+    return this.texts[row * TEXTS + 6] === customerHash && this.customerId(row) === customerId;
+  }
+
+  orderIdStartsWith(row: number, prefix: Buffer): boolean {
+    const at = row * TEXTS;
+    return this.arena.startsWith(this.texts[at]!, this.texts[at + 1]!, prefix);
   }
 
   createdAt(row: number): number {

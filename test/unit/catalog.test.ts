@@ -124,6 +124,17 @@ describe('the saga catalog', () => {
     expect(c.counts().retrying).toBe(1);
   });
 
+  it('matches customers and id prefixes exactly, beyond ASCII and beyond the id', () => {
+    const c = catalog();
+    c.observe(summarize(completed('ord_z1', 1000, 'zoë')), 4);
+    c.observe(summarize(completed('ord_z2', 2000, 'zoe')), 4);
+    expect(ids(page(c, { customerId: 'zoë' }).items)).toEqual(['ord_z1']);
+    expect(ids(page(c, { q: 'zoe' }).items)).toEqual(['ord_z2']);
+    expect(ids(page(c, { q: 'ord_z1' }).items)).toEqual(['ord_z1']);
+    expect(ids(page(c, { q: 'ord_z1-and-more' }).items)).toEqual([]);
+    expect(c.get('ord_z1')!.customerId).toBe('zoë');
+  });
+
   it('forgets a saga whose entry was deleted', () => {
     const c = catalog();
     for (let i = 0; i < 5; i++) c.observe(summarize(completed(`ord_${i}`, 1000 + i)), 4);
