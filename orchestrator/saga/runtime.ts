@@ -10,7 +10,7 @@ import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { codec } from '../../lib/codec.ts';
 import type { Logger } from '../../lib/logger.ts';
-import { HEADERS, STREAMS, SUBJECTS } from '../../lib/topology.ts';
+import { BUCKETS, HEADERS, STREAMS, SUBJECTS } from '../../lib/topology.ts';
 import { context, currentTraceparent, extractTraceparent, inject, inSpan, linkTo, SpanKind, trace, type Context } from '../../lib/telemetry.ts';
 import type { Link } from '@opentelemetry/api';
 import type { SagaMetrics } from '../metrics.ts';
@@ -239,9 +239,17 @@ export class SagaRuntime {
     }
   }
 
+  /**
+   * The entry as the stream's leader has it. A KV get is a direct get, which any replica may
+   * answer, a lagging one included: a step that acks an event without writing, or that follows a
+   * lost compare-and-set, must start from the latest entry, not from a replica's older one.
+   */
   private async reread(orderId: string): Promise<StoredSaga | null> {
     this.recent.forget(orderId);
-    return this.read(orderId);
+    const message = await this.jsm.streams.getMessage(`KV_${BUCKETS.sagas}`, { last_by_subj: `$KV.${BUCKETS.sagas}.${orderId}` });
+    const operation = message?.header?.get('KV-Operation');
+    if (!message || operation === 'DEL' || operation === 'PURGE') return null;
+    return { entry: decodeStoredEntry(message.data), revision: message.seq };
   }
 
   /** Publish the entry's pending commands. Safe to repeat: ids are deterministic and effects idempotent. */
