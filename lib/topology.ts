@@ -147,6 +147,11 @@ async function ensureConsumer(jsm: JetStreamManager, stream: string, durable: st
 
 export interface Topology {
   sagas: KV;
+  /**
+   * The same bucket, read from its stream's leader. `sagas` reads with direct gets, which any
+   * replica may answer, a lagging one included: fast, and right for a hint.
+   */
+  sagasOnLeader: KV;
   bulkJobs: KV;
   ledgers: Record<Service, KV>;
 }
@@ -166,5 +171,6 @@ export async function ensureTopology(nats: Nats, config: Pick<Config, 'natsRepli
     bucket(BUCKETS.ledger('payment')),
     bucket(BUCKETS.ledger('shipping')),
   ]);
-  return { sagas, bulkJobs, ledgers: { inventory, payment, shipping } };
+  const sagasOnLeader = await nats.kvm.open(BUCKETS.sagas, { allow_direct: false });
+  return { sagas, sagasOnLeader, bulkJobs, ledgers: { inventory, payment, shipping } };
 }

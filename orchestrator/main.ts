@@ -26,7 +26,7 @@ logger.info({ config: describeConfig(config) }, 'starting orchestrator');
 
 const nats = await connectNats(config, `orchestrator ${config.instanceId}`);
 const topology = await ensureTopology(nats, config);
-const runtime = new SagaRuntime(topology.sagas, nats.js, nats.jsm, config, logger, metrics);
+const runtime = new SagaRuntime(topology.sagas, topology.sagasOnLeader, nats.js, nats.jsm, config, logger, metrics);
 
 const catalog = new SagaCatalog(logger);
 // Each side hands the other what it has decoded already: no entry is read or parsed twice.

@@ -10,7 +10,7 @@ import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { codec } from '../../lib/codec.ts';
 import type { Logger } from '../../lib/logger.ts';
-import { BUCKETS, HEADERS, STREAMS, SUBJECTS } from '../../lib/topology.ts';
+import { HEADERS, STREAMS, SUBJECTS } from '../../lib/topology.ts';
 import { context, currentTraceparent, extractTraceparent, inject, inSpan, linkTo, SpanKind, trace, type Context } from '../../lib/telemetry.ts';
 import type { Link } from '@opentelemetry/api';
 import type { SagaMetrics } from '../metrics.ts';
@@ -46,6 +46,12 @@ export function isCasConflict(error: unknown): boolean {
   return e?.code === 10071 || /wrong last sequence/i.test(e?.message ?? '');
 }
 
+async function readFrom(bucket: KV, orderId: string): Promise<StoredSaga | null> {
+  const found = await bucket.get(orderId);
+  if (!found || found.operation !== 'PUT') return null;
+  return { entry: decodeStoredEntry(found.value), revision: found.revision };
+}
+
 export class SagaRuntime {
   private readonly serializer = new KeyedSerializer();
   private readonly recent = new RecentEntries();
@@ -53,6 +59,7 @@ export class SagaRuntime {
 
   constructor(
     private readonly sagas: KV,
+    private readonly sagasOnLeader: KV,
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
     private readonly settings: RuntimeSettings,
@@ -110,10 +117,9 @@ export class SagaRuntime {
     }
   }
 
-  async read(orderId: string): Promise<StoredSaga | null> {
-    const found = await this.sagas.get(orderId);
-    if (!found || found.operation !== 'PUT') return null;
-    return { entry: decodeStoredEntry(found.value), revision: found.revision };
+  /** The saga as a direct get finds it: any replica may answer, so it may lag the leader. */
+  read(orderId: string): Promise<StoredSaga | null> {
+    return readFrom(this.sagas, orderId);
   }
 
   /** Create the saga of a submitted order; a second submission of the same order changes nothing. */
@@ -245,12 +251,9 @@ export class SagaRuntime {
    * answer, a lagging one included: a step that acks an event without writing, or that follows a
    * lost compare-and-set, must start from the latest entry, not from a replica's older one.
    */
-  private async reread(orderId: string): Promise<StoredSaga | null> {
+  private reread(orderId: string): Promise<StoredSaga | null> {
     this.recent.forget(orderId);
-    const message = await this.jsm.streams.getMessage(`KV_${BUCKETS.sagas}`, { last_by_subj: `$KV.${BUCKETS.sagas}.${orderId}` });
-    const operation = message?.header?.get('KV-Operation');
-    if (!message || operation === 'DEL' || operation === 'PURGE') return null;
-    return { entry: decodeStoredEntry(message.data), revision: message.seq };
+    return readFrom(this.sagasOnLeader, orderId);
   }
 
   /** Publish the entry's pending commands. Safe to repeat: ids are deterministic and effects idempotent. */
