@@ -189,15 +189,16 @@ export class SagaRuntime {
    */
   private async commit(orderId: string, name: string, options: StepOptions, decide: (entry: SagaEntry) => ApplyResult): Promise<StepOutcome> {
     return this.serializer.run(orderId, async () => {
+      const hint = this.recent.get(orderId) ?? (await this.read(orderId));
       // A saga a replica does not know yet may still exist: only the leader can say it does not.
-      const first = this.recent.get(orderId) ?? (await this.read(orderId)) ?? (await this.reread(orderId));
+      const first = hint ?? (await this.reread(orderId));
       if (!first) return { kind: 'unknownSaga' } as const;
       const parent = options.parent ?? extractTraceparent(first.entry.traceparent);
       const attributes = { 'order.id': orderId, 'saga.machine_version': first.entry.machineVersion, 'saga.state.from': first.entry.state };
       const kind = options.parent ? SpanKind.CONSUMER : SpanKind.INTERNAL;
       const stopTimer = this.metrics?.stepDuration.startTimer({ event: name.replace('saga ', '') });
       return inSpan(name, { parent, kind, attributes, links: options.links ?? [] }, async (span) => {
-        const outcome = await this.commitLoop(orderId, first, decide);
+        const outcome = await this.commitLoop(orderId, first, hint === null, decide);
         span.setAttribute('saga.outcome', outcome.kind);
         if (outcome.kind === 'applied') {
           span.setAttribute('saga.state.to', outcome.entry.state);
@@ -209,11 +210,14 @@ export class SagaRuntime {
     });
   }
 
-  private async commitLoop(orderId: string, first: StoredSaga, decide: (entry: SagaEntry) => ApplyResult): Promise<StepOutcome> {
+  /**
+   * `firstFromLeader`: `first` was read on the stream's leader. Neither a cached entry nor a
+   * direct get (any replica may answer it) proves the entry current; only a successful CAS
+   * write or a read on the leader does.
+   */
+  private async commitLoop(orderId: string, first: StoredSaga, firstFromLeader: boolean, decide: (entry: SagaEntry) => ApplyResult): Promise<StepOutcome> {
     let stored: StoredSaga | null = first;
-    // Neither a cached entry nor a direct get (any replica may answer it) proves the entry
-    // current: only a successful CAS write or a read from the stream's leader does.
-    let fresh = false;
+    let fresh = firstFromLeader;
     for (let attempt = 1; ; attempt++) {
       if (!stored) return { kind: 'unknownSaga' };
       const result = decide(stored.entry);
