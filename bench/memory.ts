@@ -10,8 +10,7 @@
  */
 import { settle, startBenchSystem } from './bench-system.ts';
 import { closedLoop } from './load.ts';
-import type { CaseResult, Progress } from './report.ts';
-import { percentile } from './report.ts';
+import { percentile, type CaseResult, type Progress } from './report.ts';
 import { rssMiB } from './proc.ts';
 import { envNumber } from './settings.ts';
 

@@ -58,7 +58,6 @@ export function decodeCursor(cursor: string): { createdAt: number; orderId: stri
   return { createdAt, orderId: text.slice(colon + 1) };
 }
 
-
 export class SagaCatalog {
   private readonly rows = new PackedSummaries();
   /** Summaries their rows cannot rebuild: sagas in flight, stuck, or retrying (see `isPackable`). */
@@ -95,11 +94,6 @@ export class SagaCatalog {
 
   get size(): number {
     return this.orderedLength;
-  }
-
-  /** Bytes the packed rows take outside the JS heap. */
-  get packedBytes(): number {
-    return this.rows.byteLength + this.ordered.byteLength;
   }
 
   get(orderId: string): SagaSummary | undefined {
@@ -203,7 +197,8 @@ export class SagaCatalog {
     this.orderedLength++;
   }
 
-  private remove(orderId: string): void {
+  /** Forget a saga whose entry was deleted or purged. */
+  remove(orderId: string): void {
     const row = this.rows.rowOf(orderId);
     if (row === undefined) return;
     this.count(row, -1);

@@ -32,11 +32,6 @@ class Interned {
     return id;
   }
 
-  /** The id of `text` if any row has used it. */
-  find(text: string): number | undefined {
-    return this.ids.get(text);
-  }
-
   text(id: number): string {
     return this.texts[id]!;
   }
@@ -68,10 +63,6 @@ class Arena {
   startsWith(offset: number, length: number, prefix: Buffer): boolean {
     return prefix.length <= length && this.bytes.compare(prefix, 0, prefix.length, offset, offset + prefix.length) === 0;
   }
-
-  get byteLength(): number {
-    return this.bytes.length;
-  }
 }
 
 const EMPTY = -1;
@@ -102,16 +93,6 @@ export class PackedSummaries {
   /** orderId -> row, open addressing with linear probing. */
   private slots = new Int32Array(2048).fill(EMPTY);
   private slotsTaken = 0;
-
-  /** Rows ever added, removed ones included: valid row numbers are below this. */
-  get length(): number {
-    return this.rows;
-  }
-
-  /** About how many bytes the rows take, all outside the JS heap. */
-  get byteLength(): number {
-    return this.times.byteLength + this.codes.byteLength + this.texts.byteLength + this.slots.byteLength + this.arena.byteLength;
-  }
 
   rowOf(orderId: string): number | undefined {
     const mask = this.slots.length - 1;
