@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { credsAuthenticator, nkeyAuthenticator, type NatsConnection } from '@nats-io/transport-node';
-import { connectBatching } from './nats-transport.ts';
+import { connectToNats } from './nats-connection.ts';
 import {
   AckPolicy,
   DeliverPolicy,
@@ -88,7 +88,7 @@ function authOptions(auth: NatsAuth | undefined) {
 }
 
 export async function connectNats(config: Pick<Config, 'natsUrl'> & { natsAuth?: NatsAuth }, name: string): Promise<Nats> {
-  const nc = await connectBatching({
+  const nc = await connectToNats({
     servers: config.natsUrl.split(',').map((s) => s.trim()),
     ...authOptions(config.natsAuth),
     name,
