@@ -18,7 +18,7 @@ import { startConsuming } from '../lib/consume.ts';
 import { deadLetter } from '../lib/dead-letters.ts';
 import type { Logger } from '../lib/logger.ts';
 import { CONSUMERS, HEADERS, STREAMS, SUBJECTS, type Nats, type Topology } from '../lib/topology.ts';
-import { extract, inject, inSpan, SpanKind, SpanStatusCode, type Span } from '../lib/telemetry.ts';
+import { extract, inject, inSpan, SpanKind, SpanStatusCode, type Context, type Span } from '../lib/telemetry.ts';
 import type { WorkerMetrics } from './metrics.ts';
 import { STEPS, type Service } from '../machines/index.ts';
 import { TransientError, type BusinessFunction, type Outcome } from './business.ts';
@@ -92,7 +92,8 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     return business(command, ledger, { config, logger, signal });
   }
 
-  async function publishReply(command: Command, msg: JsMsg, outcome: ReplyOutcome): Promise<void> {
+  /** `ctx`: the handler's span, which the reply continues. */
+  async function publishReply(command: Command, msg: JsMsg, outcome: ReplyOutcome, ctx: Context): Promise<void> {
     const meta = command.meta!;
     const reply = create(ReplySchema, {
       meta,
@@ -102,12 +103,12 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     });
     const h = natsHeaders();
     h.set(HEADERS.orderId, meta.orderId);
-    inject(h); // the reply continues this handler's span
+    inject(h, ctx);
     await nats.js.publish(SUBJECTS.reply(service), codec.reply.encode(reply), { msgID: `reply:${meta.commandId}`, headers: h });
   }
 
   /** Let JetStream deliver the command again later, or give up and let the saga decide. */
-  async function retryOrGiveUp(command: Command, msg: JsMsg, error: TransientError): Promise<void> {
+  async function retryOrGiveUp(command: Command, msg: JsMsg, error: TransientError, ctx: Context): Promise<void> {
     const deliveries = msg.info.deliveryCount;
     const log = { orderId: command.meta!.orderId, commandId: command.meta!.commandId, deliveries, reason: error.message };
     if (deliveries < config.workerMaxDeliveries) {
@@ -119,7 +120,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     const reason = `gave up after ${deliveries} deliveries: ${error.message}`;
     // Reply before dead-lettering: dead-lettering settles the message, so a crash in between
     // must leave it to be delivered (and given up on) again rather than never answered.
-    await publishReply(command, msg, { case: 'failedTransiently', value: { message: reason } });
+    await publishReply(command, msg, { case: 'failedTransiently', value: { message: reason } }, ctx);
     await deadLetter(nats.js, msg, service, reason);
     logger.warn(log, 'gave up on a command after transient failures; dead-lettered it and told the saga');
   }
@@ -150,11 +151,11 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
           'worker.instance': config.instanceId,
         },
       },
-      (span) => handleCommand(command, msg, span),
+      (span, ctx) => handleCommand(command, msg, span, ctx),
     );
   }
 
-  async function handleCommand(command: Command, msg: JsMsg, span: Span): Promise<void> {
+  async function handleCommand(command: Command, msg: JsMsg, span: Span, ctx: Context): Promise<void> {
     const meta = command.meta!;
     const step = stepFromProto(meta.step)!;
     metrics?.inFlight.inc();
@@ -171,7 +172,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       span.setAttribute('worker.outcome', outcome.kind);
       metrics?.commands.inc({ step, outcome: outcome.kind });
       if (outcome.kind === 'failed') span.setAttribute('worker.failure', `${outcome.code}: ${outcome.message}`);
-      await publishReply(command, msg, replyOutcome(outcome));
+      await publishReply(command, msg, replyOutcome(outcome), ctx);
       msg.ack();
       logger.info(
         { orderId: meta.orderId, step: stepFromProto(meta.step), commandId: meta.commandId, deliveries: msg.info.deliveryCount, ...outcome },
@@ -183,7 +184,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
         span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
         const gaveUp = msg.info.deliveryCount >= config.workerMaxDeliveries;
         metrics?.commands.inc({ step, outcome: gaveUp ? 'gave_up' : 'transient' });
-        await retryOrGiveUp(command, msg, error);
+        await retryOrGiveUp(command, msg, error, ctx);
       }
       // Stopping interrupted a wait before any effect: another instance can take it now.
       else if (signal.aborted && isAbort(error)) msg.nak();

@@ -4,7 +4,7 @@
  * POST /api/orders span.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { context, extract, SpanKind, SpanStatusCode, trace, tracer, type Context, type Span } from '../../lib/telemetry.ts';
+import { extract, SpanKind, SpanStatusCode, trace, tracer, type Context, type Span } from '../../lib/telemetry.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -54,9 +54,4 @@ export async function registerObservability(app: FastifyInstance): Promise<void>
   });
 
   app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
-}
-
-/** Run `work` inside the request's span, so what it publishes continues the request's trace. */
-export function inRequestSpan<T>(request: FastifyRequest, work: () => Promise<T>): Promise<T> {
-  return context.with(request.traceContext, work);
 }

@@ -3,7 +3,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { currentTraceparent, linkTo } from '../../lib/telemetry.ts';
+import { linkTo, traceparentOf } from '../../lib/telemetry.ts';
 import type { OperatorAction, SagaStatus } from '../../machines/index.ts';
 import { summaryView, type SagaFilter } from '../saga/catalog.ts';
 import { performAction } from '../ops/actions.ts';
@@ -151,7 +151,7 @@ export async function ordersRoutes(app: FastifyInstance): Promise<void> {
       if (idempotencyKey && (await replay())) return reply;
 
       // The order's trace is this request's: its span is the root of everything the order does.
-      const traceparent = currentTraceparent(request.traceContext);
+      const traceparent = traceparentOf(request.traceContext);
       request.span?.setAttribute('order.id', orderId);
       const submission: Submission = {
         order: { orderId, customerId: body.customerId, currency: body.currency ?? 'USD', items: body.items, totalCents },
@@ -208,7 +208,7 @@ export async function ordersRoutes(app: FastifyInstance): Promise<void> {
         if (!stored) throw new HttpProblem(404, 'Not found', `no order ${orderId}`);
         return replayDryRun(stored.entry);
       }
-      const result = await runtime.rebase(orderId, { actor: request.actor, reason });
+      const result = await runtime.rebase(orderId, { actor: request.actor, reason }, linkTo(request.traceContext));
       if (result.kind === 'unknownSaga') throw new HttpProblem(404, 'Not found', `no order ${orderId}`);
       const audited = { actor: request.actor, action: 'replay', target: `order:${orderId}`, reason };
       if (result.kind === 'unchanged') {

@@ -11,7 +11,7 @@ import type { KV } from '@nats-io/kv';
 import { codec } from '../../lib/codec.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { HEADERS, STREAMS, SUBJECTS } from '../../lib/topology.ts';
-import { context, currentTraceparent, extractTraceparent, inject, inSpan, linkTo, SpanKind, trace, type Context } from '../../lib/telemetry.ts';
+import { extractTraceparent, inject, inSpan, SpanKind, traceparentOf, type Context } from '../../lib/telemetry.ts';
 import type { Link } from '@opentelemetry/api';
 import type { SagaMetrics } from '../metrics.ts';
 import type { SagaEvent } from '../../machines/index.ts';
@@ -127,7 +127,7 @@ export class SagaRuntime {
     const orderId = submission.order.orderId;
     const attributes = { 'order.id': orderId, 'saga.event': 'ORDER_SUBMITTED' };
     return this.serializer.run(orderId, () =>
-      inSpan('saga start', { parent: parent ?? extractTraceparent(submission.traceparent), kind: SpanKind.CONSUMER, attributes }, async (span) => {
+      inSpan('saga start', { parent: parent ?? extractTraceparent(submission.traceparent), kind: SpanKind.CONSUMER, attributes }, async (span, ctx) => {
       const entry = startSaga(submission, Date.now(), this.settings);
       span.setAttributes({ 'saga.machine_version': entry.machineVersion, 'saga.state.to': entry.state });
       try {
@@ -139,11 +139,11 @@ export class SagaRuntime {
         const existing = await this.read(orderId);
         if (!existing) throw error;
         // Redelivered submission: the saga exists; its commands may not have gone out yet.
-        await this.publishOutbox(existing.entry);
+        await this.publishOutbox(existing.entry, ctx);
         return { created: false, entry: existing.entry };
       }
       this.metrics?.started.inc();
-      await this.publishOutbox(entry);
+      await this.publishOutbox(entry, ctx);
       this.logger.info({ orderId, state: entry.state }, 'saga started');
       return { created: true, entry };
     }));
@@ -171,10 +171,10 @@ export class SagaRuntime {
     return outcome;
   }
 
-  /** Move a saga onto the current machine version from its first divergence (see replay.ts). */
-  async rebase(orderId: string, operator: { actor: string; reason: string }): Promise<RebaseResult | { kind: 'unknownSaga' }> {
+  /** Move a saga onto the current machine version from its first divergence (see replay.ts). `links`: the operator's request. */
+  async rebase(orderId: string, operator: { actor: string; reason: string }, links: Link[] = []): Promise<RebaseResult | { kind: 'unknownSaga' }> {
     let result: RebaseResult | undefined;
-    const outcome = await this.commit(orderId, 'saga REPLAY', { links: linkTo(context.active()) }, (entry) => {
+    const outcome = await this.commit(orderId, 'saga REPLAY', { links }, (entry) => {
       result = rebaseOnto(entry, operator, Date.now(), this.settings);
       return result.kind === 'rebased' ? { kind: 'applied', entry: result.entry } : { kind: 'ignored', reason: result.detail };
     });
@@ -197,8 +197,8 @@ export class SagaRuntime {
       const attributes = { 'order.id': orderId, 'saga.machine_version': first.entry.machineVersion, 'saga.state.from': first.entry.state };
       const kind = options.parent ? SpanKind.CONSUMER : SpanKind.INTERNAL;
       const stopTimer = this.metrics?.stepDuration.startTimer({ event: name.replace('saga ', '') });
-      return inSpan(name, { parent, kind, attributes, links: options.links ?? [] }, async (span) => {
-        const outcome = await this.commitLoop(orderId, first, hint === null, decide);
+      return inSpan(name, { parent, kind, attributes, links: options.links ?? [] }, async (span, ctx) => {
+        const outcome = await this.commitLoop(orderId, first, hint === null, decide, ctx);
         span.setAttribute('saga.outcome', outcome.kind);
         if (outcome.kind === 'applied') {
           span.setAttribute('saga.state.to', outcome.entry.state);
@@ -213,9 +213,15 @@ export class SagaRuntime {
   /**
    * `firstFromLeader`: `first` was read on the stream's leader. Neither a cached entry nor a
    * direct get (any replica may answer it) proves the entry current; only a successful CAS
-   * write or a read on the leader does.
+   * write or a read on the leader does. `ctx`: the step's span, which the commands continue.
    */
-  private async commitLoop(orderId: string, first: StoredSaga, firstFromLeader: boolean, decide: (entry: SagaEntry) => ApplyResult): Promise<StepOutcome> {
+  private async commitLoop(
+    orderId: string,
+    first: StoredSaga,
+    firstFromLeader: boolean,
+    decide: (entry: SagaEntry) => ApplyResult,
+    ctx: Context,
+  ): Promise<StepOutcome> {
     let stored: StoredSaga | null = first;
     let fresh = firstFromLeader;
     for (let attempt = 1; ; attempt++) {
@@ -228,7 +234,7 @@ export class SagaRuntime {
       }
       if (result.kind === 'duplicate') {
         // Applied before, but we may have crashed before publishing: publish again (idempotent).
-        await this.publishOutbox(stored.entry);
+        await this.publishOutbox(stored.entry, ctx);
         return result;
       }
       if (result.kind === 'ignored') return result;
@@ -245,7 +251,7 @@ export class SagaRuntime {
         }
         throw error;
       }
-      await this.publishOutbox(result.entry);
+      await this.publishOutbox(result.entry, ctx);
       return result;
     }
   }
@@ -260,12 +266,13 @@ export class SagaRuntime {
     return readFrom(this.sagasOnLeader, orderId);
   }
 
-  /** Publish the entry's pending commands. Safe to repeat: ids are deterministic and effects idempotent. */
-  async publishOutbox(entry: SagaEntry): Promise<void> {
+  /**
+   * Publish the entry's pending commands. Safe to repeat: ids are deterministic and effects
+   * idempotent. Commands continue the step's span (`ctx`); re-published at start-up, the order's trace.
+   */
+  async publishOutbox(entry: SagaEntry, ctx: Context = extractTraceparent(entry.traceparent)): Promise<void> {
     if (entry.outbox.length === 0) return;
-    // Commands continue the current step's span; re-published at start-up, the order's trace.
-    const ctx = trace.getSpan(context.active()) ? context.active() : extractTraceparent(entry.traceparent);
-    const traceContext = { traceparent: currentTraceparent(ctx), tracestate: '' };
+    const traceContext = { traceparent: traceparentOf(ctx), tracestate: '' };
     await Promise.all(
       entry.outbox.map(async (command) => {
         const message = buildCommand(entry.snapshot.context, command, traceContext);

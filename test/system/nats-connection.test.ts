@@ -4,7 +4,7 @@
  * our error handling see the same outcomes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errors, type NatsConnection } from '@nats-io/nats-core';
+import { errors, headers, type NatsConnection } from '@nats-io/nats-core';
 import { jetstream, jetstreamManager, StorageType } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { connectToNats } from '../../lib/nats-connection.ts';
@@ -25,15 +25,15 @@ afterAll(async () => {
 
 describe('requests', () => {
   it('gives each of many outstanding requests its own reply', async () => {
-    const service = nc.subscribe('echo', { callback: (_error, msg) => msg.respond(`re:${msg.string()}`) });
+    const service = nc.subscribe('echo', { callback: (_error, msg) => void msg.respond(`re:${msg.string()}`) });
     const replies = await Promise.all(Array.from({ length: 500 }, (_, i) => nc.request('echo', `m${i}`, { timeout: 5000 })));
     service.unsubscribe();
     expect(replies.map((reply) => reply.string())).toEqual(Array.from({ length: 500 }, (_, i) => `re:m${i}`));
   });
 
   it('carries headers to the responder', async () => {
-    const service = nc.subscribe('headers', { callback: (_error, msg) => msg.respond(msg.headers?.get('Nats-Msg-Id') ?? 'none') });
-    const h = (await import('@nats-io/nats-core')).headers();
+    const service = nc.subscribe('headers', { callback: (_error, msg) => void msg.respond(msg.headers?.get('Nats-Msg-Id') ?? 'none') });
+    const h = headers();
     h.set('Nats-Msg-Id', 'abc');
     const reply = await nc.request('headers', 'x', { timeout: 5000, headers: h });
     service.unsubscribe();
@@ -48,7 +48,7 @@ describe('requests', () => {
 
   it('times out a request that is never answered, near its deadline, and ignores a late answer', async () => {
     let answer: (() => void) | undefined;
-    const service = nc.subscribe('slow', { callback: (_error, msg) => (answer = () => msg.respond('late')) });
+    const service = nc.subscribe('slow', { callback: (_error, msg) => void (answer = () => void msg.respond('late')) });
     const started = performance.now();
     const failure = await nc.request('slow', 'x', { timeout: 200 }).catch((error: unknown) => error);
     const waited = performance.now() - started;
@@ -57,7 +57,7 @@ describe('requests', () => {
     expect(waited).toBeLessThan(200 + SWEEP_MS + 500);
     answer?.(); // nothing waits for it any more
     await nc.flush();
-    const again = nc.subscribe('slow.fast', { callback: (_error, msg) => msg.respond('ok') });
+    const again = nc.subscribe('slow.fast', { callback: (_error, msg) => void msg.respond('ok') });
     expect((await nc.request('slow.fast', 'x', { timeout: 5000 })).string()).toBe('ok');
     service.unsubscribe();
     again.unsubscribe();

@@ -1,0 +1,27 @@
+import { applyEvent, startSaga, type SagaEntry } from '../orchestrator/saga/entry.ts';
+import { encodeStoredEntry } from '../orchestrator/saga/stored-entry.ts';
+import { summarize } from '../orchestrator/saga/summary.ts';
+const settings = { stepTimeoutMs: 30000, stepMaxAttempts: 5, sagaMachineVersion: 'order-saga@2' };
+const order = { orderId: 'ord_01JDXAMPLE0000000000000000', customerId: 'cust-000123', currency: 'USD', items: [{ sku: 'SKU-1', quantity: 2, unitPriceCents: 1500 }, { sku: 'SKU-2', quantity: 1, unitPriceCents: 999 }], totalCents: 3999 };
+const submission = { order, traceparent: '00-0123456789abcdef0123456789abcdef-0123456789abcdef-01', requestHash: 'a'.repeat(64) };
+function step(e: SagaEntry, ev: any, id: string, t: number) { const r = applyEvent(e, ev, id, t, settings, { worker: 'inventory-host-1234' }); if (r.kind !== 'applied') throw new Error(r.kind); return r.entry; }
+let e = startSaga(submission, 1000, settings);
+e = step(e, { type: 'INVENTORY_RESERVED', commandId: `${order.orderId}:reserveInventory:1`, reference: 'rsv_abcdefgh' }, 'reply:1', 1100);
+e = step(e, { type: 'PAYMENT_CHARGED', commandId: `${order.orderId}:chargePayment:1`, reference: 'chg_abcdefgh' }, 'reply:2', 1200);
+const s3 = e;
+e = step(e, { type: 'SHIPMENT_CREATED', commandId: `${order.orderId}:createShipment:1`, reference: 'shp_abcdefgh' }, 'reply:3', 1300);
+const json = JSON.stringify(e);
+console.log('final entry bytes', encodeStoredEntry(e).length);
+for (const [k, v] of Object.entries(e)) console.log(k.padEnd(16), JSON.stringify(v).length);
+console.log(JSON.stringify(e.history[1]));
+console.log(JSON.stringify(e.snapshot));
+const N = 50000; let t = performance.now();
+for (let i = 0; i < N; i++) encodeStoredEntry(s3, summarize(s3));
+console.log('encodeStoredEntry us', ((performance.now() - t) * 1000 / N).toFixed(2));
+t = performance.now(); for (let i = 0; i < N; i++) JSON.stringify(s3);
+console.log('stringify entry us', ((performance.now() - t) * 1000 / N).toFixed(2));
+const str = JSON.stringify(s3);
+t = performance.now(); for (let i = 0; i < N; i++) new TextEncoder().encode(str);
+console.log('TextEncoder us', ((performance.now() - t) * 1000 / N).toFixed(2));
+t = performance.now(); for (let i = 0; i < N; i++) Buffer.from(str);
+console.log('Buffer.from us', ((performance.now() - t) * 1000 / N).toFixed(2));
