@@ -18,11 +18,26 @@ function base32(bytes: Uint8Array, length: number): string {
   return out;
 }
 
+const RANDOM_PER_ID = 10;
+// Random bytes drawn 4 KiB at a time: one `randomBytes` call per order cost 0.8% of the
+// orchestrator's CPU under load (a small draw is as dear as a large one).
+let randomPool = Buffer.alloc(0);
+let randomTaken = 0;
+
+function freshRandom(): Uint8Array {
+  if (randomTaken + RANDOM_PER_ID > randomPool.length) {
+    randomPool = randomBytes(4096);
+    randomTaken = 0;
+  }
+  randomTaken += RANDOM_PER_ID;
+  return randomPool.subarray(randomTaken - RANDOM_PER_ID, randomTaken);
+}
+
 /** `ord_` + 10 characters of millisecond time + 16 random: sortable by creation, unguessable. */
 export function newOrderId(now = Date.now()): string {
   const time = Buffer.alloc(8);
   time.writeBigUInt64BE(BigInt(now));
-  return `ord_${base32(time.subarray(2), 10)}${base32(randomBytes(10), 16)}`;
+  return `ord_${base32(time.subarray(2), 10)}${base32(freshRandom(), 16)}`;
 }
 
 /** The same Idempotency-Key always names the same order. */
