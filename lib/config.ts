@@ -45,7 +45,7 @@ export interface Config {
   /** Concurrent saga events the orchestrator handles (different sagas; one saga stays ordered). */
   orchestratorConcurrency: number;
   otelEndpoint: string | undefined;
-  /** Share of new traces sampled (0..1); a sampled order is traced through every service. */
+  /** Share of new traces sampled (0..1) when exporting; a sampled order is traced through every service. */
   traceSampleRatio: number;
   /** HTTP port of a worker's /health, /ready and /metrics (0: none). */
   workerPort: number | undefined;
