@@ -35,6 +35,35 @@ describe('a stored saga entry', () => {
     expect(decodeStoredSummary(value)).toMatchObject({ orderId: 'ord_a', customerId: 'line\nbreak "quoted"', state: 'chargingPayment', status: 'running', currency: 'EUR' });
   });
 
+  it('writes every step of a saga whole, its history rows shared with the steps before', () => {
+    const steps: [Parameters<typeof applyEvent>[1], string][] = [
+      [{ type: 'INVENTORY_RESERVED', commandId: 'ord_h:reserveInventory:1', reference: 'rsv_1' }, 'reply:1'],
+      [{ type: 'STEP_TIMED_OUT', commandId: 'ord_h:chargePayment:1' }, 'timeout:1'],
+      [{ type: 'PAYMENT_CHARGED', commandId: 'ord_h:chargePayment:2', reference: 'chg_"2"' }, 'reply:2'],
+      [{ type: 'SHIPMENT_CREATED', commandId: 'ord_h:createShipment:1', reference: 'shp_3' }, 'reply:3'],
+    ];
+    const entries = [sagaOf('ord_h')];
+    for (const [event, eventId] of steps) {
+      const result = applyEvent(entries.at(-1)!, event, eventId, 2000 + entries.length, settings);
+      if (result.kind !== 'applied') throw new Error(`expected ${event.type} to apply`);
+      entries.push(result.entry);
+    }
+    expect(entries.at(-1)!.status).toBe('completed');
+    // Each written as the saga got there, and again later (the rows are the same objects).
+    for (const entry of [...entries, ...entries]) {
+      const value = encodeStoredEntry(entry);
+      expect(decodeStoredEntry(value)).toEqual(entry);
+      expect(JSON.parse(new TextDecoder().decode(value).split('\n')[1]!)).toEqual(JSON.parse(JSON.stringify(entry)));
+    }
+    expect(decodeStoredEntry(encodeStoredEntry(entries.at(-1)!)).history.map((row) => row.event)).toEqual([
+      'ORDER_SUBMITTED',
+      'INVENTORY_RESERVED',
+      'STEP_TIMED_OUT',
+      'PAYMENT_CHARGED',
+      'SHIPMENT_CREATED',
+    ]);
+  });
+
   it('refuses a value without its two lines', () => {
     expect(() => decodeStoredEntry(new TextEncoder().encode(JSON.stringify(started)))).toThrow(/summary line/);
   });
