@@ -43,10 +43,6 @@ export class RequestMux {
     private readonly inboxPrefix: string,
   ) {}
 
-  get outstanding(): number {
-    return this.pending.size;
-  }
-
   request(subject: string, data: Payload | undefined, timeoutMs: number, headers?: MsgHdrs): Promise<Msg> {
     const inbox = this.inbox ?? this.listen();
     const token = ++this.lastToken;

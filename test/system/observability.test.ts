@@ -104,6 +104,15 @@ describe('tracing', () => {
     expect(step.links).toEqual([{ traceId: request.traceId, spanId: request.spanId }]);
     // The charge that finally went through is in the order trace too, a child of the retry step.
     await until('the charge to be exported', async () => spansOf(stuck.traceId).some((s) => s.name === 'payment chargePayment' && s.parentSpanId === step.spanId), 20_000);
+
+    // A replay (refused here: the saga already runs on the current version) is linked the same way.
+    const replay = await system.api(`/api/orders/${orderId}/replay`, { body: { reason: 'check the rules' }, headers: { 'X-Actor': 'ops-trace', traceparent: '00-aaaabbbbccccddddeeeeffff00002222-2222333344446666-01' } });
+    expect(replay.status).toBe(409);
+    await until('the replay step to be exported', async () => spansOf(stuck.traceId).some((s) => s.name === 'saga REPLAY'), 20_000);
+    const replayStep = spansOf(stuck.traceId).find((s) => s.name === 'saga REPLAY')!;
+    const replayRequest = receiver.spans.find((s) => s.name === 'POST /api/orders/:orderId/replay')!;
+    expect(replayRequest.traceId).toBe('aaaabbbbccccddddeeeeffff00002222');
+    expect(replayStep.links).toEqual([{ traceId: replayRequest.traceId, spanId: replayRequest.spanId }]);
   });
 });
 
