@@ -1,11 +1,12 @@
 /**
- * Bench case: what JetStream itself takes on this machine with the client the services use,
- * the ceiling any saga throughput is measured against. Windowed async writes (many
+ * Bench case: what JetStream itself takes on this machine with the client the services use
+ * (their own connection, `connectNats`: batched socket writes, muxed requests), the ceiling any
+ * saga throughput is measured against. Windowed async writes (many
  * outstanding, no await per message) on a file-storage stream, then KV puts the same way.
  */
 import { StorageType, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { connect } from '@nats-io/transport-node';
+import { connectNats } from '../lib/topology.ts';
 import { startNats } from '../test/support/nats-server.ts';
 import type { CaseResult, Progress } from './report.ts';
 import { envNumber } from './settings.ts';
@@ -19,7 +20,7 @@ export async function ceilingCase(progress: Progress): Promise<CaseResult> {
   const seconds = envNumber('BENCH_CEILING_SECONDS', 5);
   const window = envNumber('BENCH_CEILING_WINDOW', 512);
   const nats = await startNats();
-  const nc = await connect({ servers: nats.url });
+  const { nc } = await connectNats({ natsUrl: nats.url }, 'bench-ceiling');
   try {
     const jsm = await jetstreamManager(nc);
     await jsm.streams.add({ name: 'CEILING', subjects: ['ceiling.>'], storage: StorageType.File });
@@ -36,7 +37,7 @@ export async function ceilingCase(progress: Progress): Promise<CaseResult> {
     return {
       name: 'ceiling',
       rows: [
-        ['client', `@nats-io/jetstream + @nats-io/kv, ${window} outstanding, file storage`],
+        ['client', `@nats-io/jetstream + @nats-io/kv on the services' connection, ${window} outstanding, file storage`],
         [`publish with ack (${PUBLISH_BYTES} B)`, `${publish.perSec} writes/s`],
         [`KV put, distinct keys (${KV_VALUE_BYTES} B)`, `${puts.perSec} puts/s`],
       ],
