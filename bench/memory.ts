@@ -39,6 +39,8 @@ export async function memoryCase(progress: Progress): Promise<CaseResult> {
       const startedAt = performance.now();
       await closedLoop(bench, { label: 'memory', orders, firstIndex, progress });
       clearInterval(sampler);
+      // A short stretch (a quick check) may end before the first tick.
+      samples.push({ at: performance.now(), mib: rssMiB(pid) });
       const lastFifth = startedAt + ((performance.now() - startedAt) * 4) / 5;
       const underLoad = Math.round(percentile(samples.filter((s) => s.at >= lastFifth).map((s) => s.mib), 50));
       let settled = rssMiB(pid);
