@@ -2,7 +2,7 @@
  * Every saga's summary, packed off the JS heap: a row of numbers per saga in typed arrays, and
  * its strings in one byte arena. The catalog indexes every order the system has taken; kept as
  * objects, 100,000 summaries grew the orchestrator by over 100 MiB, because V8 sizes its heap as
- * a multiple of what lives on it. As rows they take about 130 bytes each, outside the heap, so
+ * a multiple of what lives on it. As rows they take about 125 bytes each, outside the heap, so
  * memory stays nearly flat however many orders pile up (see `npm run bench -- --only memory`).
  *
  * A row holds what lists, filters and counts read, and enough to rebuild the summary of a
