@@ -4,8 +4,7 @@
  * saga throughput is measured against. Windowed async writes (many
  * outstanding, no await per message) on a file-storage stream, then KV puts the same way.
  */
-import { StorageType, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { Kvm } from '@nats-io/kv';
+import { StorageType } from '@nats-io/jetstream';
 import { connectNats } from '../lib/topology.ts';
 import { startNats } from '../test/support/nats-server.ts';
 import type { CaseResult, Progress } from './report.ts';
@@ -20,16 +19,14 @@ export async function ceilingCase(progress: Progress): Promise<CaseResult> {
   const seconds = envNumber('BENCH_CEILING_SECONDS', 5);
   const window = envNumber('BENCH_CEILING_WINDOW', 512);
   const nats = await startNats();
-  const { nc } = await connectNats({ natsUrl: nats.url }, 'bench-ceiling');
+  const { nc, js, jsm, kvm } = await connectNats({ natsUrl: nats.url }, 'bench-ceiling');
   try {
-    const jsm = await jetstreamManager(nc);
     await jsm.streams.add({ name: 'CEILING', subjects: ['ceiling.>'], storage: StorageType.File });
-    const js = jetstream(nc);
     const message = new Uint8Array(PUBLISH_BYTES).fill(120);
     const publish = await runWindowed({ window, seconds }, (i) => js.publish(`ceiling.${i % 64}`, message));
     progress(`ceiling: ${publish.count} publishes in ${publish.seconds.toFixed(1)} s`);
 
-    const kv = await new Kvm(nc).create('ceiling', { history: 1, storage: StorageType.File });
+    const kv = await kvm.create('ceiling', { history: 1, storage: StorageType.File });
     const value = new Uint8Array(KV_VALUE_BYTES).fill(120);
     const puts = await runWindowed({ window, seconds }, (i) => kv.put(`order-${i}`, value));
     progress(`ceiling: ${puts.count} KV puts in ${puts.seconds.toFixed(1)} s`);

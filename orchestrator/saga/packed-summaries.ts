@@ -63,6 +63,8 @@ class Arena {
   }
 
   text(offset: number, length: number): string {
+    // Most rows have no last error: no chunk to read (and none yet if the first text was empty).
+    if (length === 0) return '';
     const start = offset % Arena.CHUNK;
     return this.chunkAt(offset).toString('utf8', start, start + length);
   }

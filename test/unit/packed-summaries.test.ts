@@ -53,6 +53,14 @@ describe('packed summaries', () => {
     expect(rows.summary(rows.rowOf(before.orderId)!)).toEqual(before);
   });
 
+  it('reads an empty text back as empty', () => {
+    const rows = new PackedSummaries();
+    const anonymous = { ...finished(1), customerId: '' } as SagaSummary;
+    rows.add(anonymous, 1);
+    expect(rows.summary(rows.rowOf(anonymous.orderId)!)).toEqual(anonymous);
+    expect(rows.customerIs(rows.rowOf(anonymous.orderId)!, '')).toBe(true);
+  });
+
   it('updates a row in place and forgets a removed one, the others still found', () => {
     const rows = new PackedSummaries();
     for (let n = 0; n < 10_000; n++) rows.add(finished(n), 1);
