@@ -20,6 +20,9 @@ export interface ClusterNode {
   readonly running: boolean;
   kill(): Promise<void>;
   restart(): Promise<void>;
+  /** SIGSTOP / SIGCONT this node. */
+  pause(): void;
+  resume(): void;
 }
 
 export interface NatsCluster extends TestNats {
@@ -100,6 +103,8 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
         await exited;
       },
       restart: launch,
+      pause: () => void (running() && child!.kill('SIGSTOP')),
+      resume: () => void (running() && child!.kill('SIGCONT')),
     };
   });
 
@@ -126,6 +131,12 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
     },
     async kill() {
       await Promise.all(nodes.map((n) => n.kill()));
+    },
+    pause() {
+      for (const n of nodes) n.pause();
+    },
+    resume() {
+      for (const n of nodes) n.resume();
     },
     async restart() {
       await Promise.all(nodes.filter((n) => !n.running).map((n) => n.restart()));

@@ -42,6 +42,10 @@ export interface TestNats {
   kill(): Promise<void>;
   /** Start it again on the same port and data folder. */
   restart(): Promise<void>;
+  /** SIGSTOP: the server freezes with every connection open (a stalled broker); `resume` continues it. */
+  pause(): void;
+  /** SIGCONT after `pause`. */
+  resume(): void;
   /** Stop it and delete its data. */
   stop(): Promise<void>;
   /** The server's process id while it runs, e.g. to read /proc. */
@@ -64,6 +68,9 @@ export async function startNats(): Promise<TestNats> {
     });
     await waitForPort(port);
   };
+  const signal = (name: NodeJS.Signals) => {
+    if (child && child.exitCode === null && child.signalCode === null) child.kill(name);
+  };
   const kill = async () => {
     const current = child;
     if (!current || current.exitCode !== null || current.signalCode !== null) return;
@@ -79,6 +86,8 @@ export async function startNats(): Promise<TestNats> {
     dataDir,
     kill,
     restart: launch,
+    pause: () => signal('SIGSTOP'),
+    resume: () => signal('SIGCONT'),
     get pid() {
       return child && child.exitCode === null && child.signalCode === null ? child.pid : undefined;
     },

@@ -18,8 +18,12 @@ export interface ServiceProcess {
   label: string;
   /** SIGKILL: no drain, no goodbye. */
   kill(): Promise<void>;
-  /** SIGTERM and wait for a clean exit. */
+  /** SIGTERM and wait for a clean exit (a paused process is continued first). */
   stop(): Promise<void>;
+  /** SIGSTOP: the process freezes mid-work (its timers fire late, its connections stay open). */
+  pause(): void;
+  /** SIGCONT after `pause`. */
+  resume(): void;
   /** Start (again), optionally with env that differs from the system's, e.g. a fault rate. */
   start(extraEnv?: Record<string, string>): Promise<void>;
   readonly log: string;
@@ -63,6 +67,8 @@ export interface SystemOptions {
   natsUrlFor?: (service: ServiceName, natsUrl: string) => string | Promise<string>;
   /** Options for every service's node, e.g. `--cpu-prof` for the benchmark's profiles. */
   nodeArgs?: string[];
+  /** Env for one instance by its label (`orchestrator`, `orchestrator#2`, `payment`…), over `env`. */
+  envFor?: (label: string) => Record<string, string> | undefined;
 }
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -94,6 +100,12 @@ function serviceProcess(name: ServiceName, args: string[], env: NodeJS.ProcessEn
         }),
       ]);
     },
+    pause() {
+      if (!exited()) child!.kill('SIGSTOP');
+    },
+    resume() {
+      if (!exited()) child!.kill('SIGCONT');
+    },
     async kill() {
       if (exited()) return;
       const c = child!;
@@ -103,6 +115,7 @@ function serviceProcess(name: ServiceName, args: string[], env: NodeJS.ProcessEn
     async stop() {
       if (exited()) return;
       const c = child!;
+      c.kill('SIGCONT');
       c.kill('SIGTERM');
       const timer = setTimeout(() => c.kill('SIGKILL'), 10_000);
       await waitExit(c);
@@ -155,8 +168,11 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
       return info.num_waiting > 0;
     });
 
-  const envFor = async (service: ServiceName, base: NodeJS.ProcessEnv): Promise<NodeJS.ProcessEnv> =>
-    options.natsUrlFor ? { ...base, NATS_URL: await options.natsUrlFor(service, nats.url) } : base;
+  const envFor = async (service: ServiceName, base: NodeJS.ProcessEnv): Promise<NodeJS.ProcessEnv> => ({
+    ...base,
+    ...(options.natsUrlFor ? { NATS_URL: await options.natsUrlFor(service, nats.url) } : {}),
+    ...options.envFor?.(service),
+  });
   const services = {
     orchestrator: serviceProcess('orchestrator', ['orchestrator/main.ts'], await envFor('orchestrator', env), orchestratorReady, 'orchestrator', nodeArgs),
   } as Record<ServiceName, ServiceProcess>;
@@ -183,7 +199,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
       const label = `${name}#${i + 2}`;
       const ownPort = await freePort();
       const ownUrl = `http://127.0.0.1:${ownPort}`;
-      const ownEnv = { ...env, INSTANCE_ID: `${label}-${ownPort}` };
+      const ownEnv = { ...env, INSTANCE_ID: `${label}-${ownPort}`, ...options.envFor?.(label) };
       const readyAt = (what: string) => () => until(what, async () => (await fetch(`${ownUrl}/ready`)).status === 200);
       if (name === 'orchestrator') {
         extra.push(serviceProcess(name, ['orchestrator/main.ts'], { ...ownEnv, PORT: String(ownPort) }, readyAt(`${label} to be ready`), label));
