@@ -5,7 +5,7 @@
  * re-published command, the next attempt of the same step — gets the recorded outcome back
  * instead of a second effect.
  */
-import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
+import { isCasConflict } from '../lib/nats-errors.ts';
 import type { KV } from '@nats-io/kv';
 import { codec, stepFromProto, type CommandMeta } from '../lib/codec.ts';
 import { isForwardStep, type StepName } from '../machines/index.ts';
@@ -65,12 +65,6 @@ async function readEntry(kv: KV, orderId: string): Promise<{ entry: LedgerEntry;
   return { entry: codec.json.decode<LedgerEntry>(stored.value), revision: stored.revision };
 }
 
-function isCasConflict(error: unknown): boolean {
-  return (
-    error instanceof JetStreamApiError &&
-    (error.code === JetStreamApiCodes.StreamWrongLastSequence || error.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
-  );
-}
 
 /**
  * Apply the effect named by the command's effect_key at most once. `decide` sees the order's

@@ -9,6 +9,7 @@ import { headers as natsHeaders } from '@nats-io/transport-node';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { codec } from '../../lib/codec.ts';
+import { isCasConflict } from '../../lib/nats-errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { HEADERS, STREAMS, SUBJECTS } from '../../lib/topology.ts';
 import { extractTraceparent, inject, inSpan, SpanKind, traceparentOf, type Context } from '../../lib/telemetry.ts';
@@ -41,10 +42,7 @@ const FINAL = new Set(['completed', 'cancelled', 'failed']);
 
 const MAX_CAS_ATTEMPTS = 50;
 
-export function isCasConflict(error: unknown): boolean {
-  const e = error as { code?: number; message?: string };
-  return e?.code === 10071 || /wrong last sequence/i.test(e?.message ?? '');
-}
+export { isCasConflict };
 
 async function readFrom(bucket: KV, orderId: string): Promise<StoredSaga | null> {
   const found = await bucket.get(orderId);
