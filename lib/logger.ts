@@ -1,6 +1,6 @@
-import { trace } from '@opentelemetry/api';
 import { pino, type Logger } from 'pino';
 import type { Config } from './config.ts';
+import { orderTraceFields } from './telemetry.ts';
 
 export type { Logger };
 
@@ -9,10 +9,12 @@ export function createLogger(service: string, config: Pick<Config, 'logLevel' | 
   return pino({
     level: config.logLevel,
     base: { service, instance: config.instanceId },
-    // Every line written inside a span (a saga step, a worker handler, a request) carries its trace.
-    mixin() {
-      const span = trace.getActiveSpan()?.spanContext();
-      return span ? { traceId: span.traceId, spanId: span.spanId } : {};
+    // A line about an order leads to its trace. Contexts are passed by hand (telemetry.ts), so
+    // there is no "active span" to ask: the order's latest span in this process stands in.
+    // Ids the line names itself win.
+    mixin(line: { orderId?: unknown; traceId?: unknown }) {
+      if (line.traceId !== undefined || typeof line.orderId !== 'string') return {};
+      return orderTraceFields(line.orderId) ?? {};
     },
     ...(config.logPretty
       ? {

@@ -7,7 +7,8 @@
  *
  * Contexts are passed by hand (`inSpan` hands its work the span's context), not kept in an
  * AsyncLocalStorage: on Node 20 that runs async hooks on every promise, measured as 4% of each
- * service's CPU under load, and nothing here needs an implicit "current" span.
+ * service's CPU under load, and nothing here needs an implicit "current" span. Log lines find
+ * their trace by the order they are about instead (`orderTraceFields`).
  */
 import {
   propagation,
@@ -118,13 +119,47 @@ export interface SpanOptions {
   links?: Link[];
 }
 
+/** The ids a log line carries to lead to a span. */
+export interface TraceFields {
+  traceId: string;
+  spanId: string;
+}
+
+/**
+ * The span each order was last in, in this process, oldest first: what log lines about the
+ * order point to (every span about an order carries `order.id`). Bounded, so memory does not
+ * grow with the orders seen; a line about an order no span here has touched lately gets none.
+ */
+const orderSpans = new Map<string, TraceFields>();
+const ORDER_SPANS_KEPT = 10_000;
+
+function rememberOrderSpan(attributes: Attributes | undefined, span: Span): void {
+  const orderId = attributes?.['order.id'];
+  if (typeof orderId !== 'string') return;
+  const { traceId, spanId } = span.spanContext();
+  orderSpans.delete(orderId);
+  orderSpans.set(orderId, { traceId, spanId });
+  if (orderSpans.size > ORDER_SPANS_KEPT) orderSpans.delete(orderSpans.keys().next().value!);
+}
+
+/**
+ * The trace of a log line about `orderId`: the order's trace (all its spans are in it) and the
+ * latest span about it in this process (the one the line was written in, unless two spans of
+ * one order run here at once).
+ */
+export function orderTraceFields(orderId: string): TraceFields | undefined {
+  return orderSpans.get(orderId);
+}
+
 /**
  * Run `work` in a new span, handing it the span and the span's context (what the work's
  * messages carry, so their receivers continue this span). Errors are recorded and rethrown.
+ * A span with an `order.id` attribute is what that order's log lines point to from now on.
  */
 export async function inSpan<T>(name: string, options: SpanOptions, work: (span: Span, ctx: Context) => Promise<T>): Promise<T> {
   const parent = options.parent ?? ROOT_CONTEXT;
   const span = tracer().startSpan(name, { kind: options.kind ?? SpanKind.INTERNAL, attributes: options.attributes, links: options.links }, parent);
+  rememberOrderSpan(options.attributes, span);
   try {
     return await work(span, trace.setSpan(parent, span));
   } catch (error) {

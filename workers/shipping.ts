@@ -1,7 +1,10 @@
 /**
  * Shipping: creates an order's shipment and cancels it.
- * Rules: a SKU starting with NOSHIP- cannot be shipped; one starting with SLOW- makes shipping
- * hang for SLOW_SHIPPING_MS (past the step's timeout) before it books the shipment.
+ * Rules: a SKU starting with NOSHIP- cannot be shipped; one starting with SLOW- stands for a
+ * carrier that is down: every attempt that finds no shipment booked hangs for SLOW_SHIPPING_MS
+ * and then books it. By default that outlasts every automatic attempt (config.ts,
+ * defaultSlowShippingMs), so the saga parks in `stuck`; the first attempt's hang ending is "the
+ * carrier is back": from then on any attempt, an operator's retry included, is answered at once.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { notMine, type BusinessFunction } from './business.ts';

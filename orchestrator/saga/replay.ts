@@ -5,11 +5,14 @@
  * are replayed, the diverging event is applied under the new rules, and any step it starts
  * gets an attempt number past every recorded one, so its command id is new while its effect
  * key (and the workers' idempotency) stays the same. The history only grows: a REPLAY row
- * records the move and the events the new state was built from. Pure: nothing is written.
+ * records the move and the events the new state was built from. A finished saga (completed,
+ * cancelled, failed) is never re-opened: its outcome is settled, its effects undone or kept,
+ * and re-running it would send commands and count it finished twice; it can only be compared.
+ * Pure: nothing is written.
  */
 import { randomUUID } from 'node:crypto';
 import { firstSnapshot, nextSnapshot } from '../../machines/pure-steps.ts';
-import { CURRENT_MACHINE_VERSION, machineFor, type SagaContext, type StepName } from '../../machines/index.ts';
+import { CURRENT_MACHINE_VERSION, machineFor, type SagaContext, type SagaStatus, type StepName } from '../../machines/index.ts';
 import type { ReplayPlan, ReplayStep } from '../../api/contract.ts';
 import { settle, type HistoryRow, type Rebase, type RuntimeSettings, type SagaEntry } from './entry.ts';
 
@@ -98,7 +101,12 @@ export function replayDryRun(entry: SagaEntry, version: string = CURRENT_MACHINE
 
 export type RebaseResult =
   | { kind: 'rebased'; entry: SagaEntry; plan: ReplayPlan }
-  | { kind: 'unchanged'; plan: ReplayPlan; detail: string };
+  /** Nothing to move: the version agrees, or the history cannot be replayed. */
+  | { kind: 'unchanged'; plan: ReplayPlan; detail: string }
+  /** Not allowed in the saga's status: a finished saga is never re-opened. */
+  | { kind: 'refused'; plan: ReplayPlan; detail: string };
+
+const FINISHED: ReadonlySet<SagaStatus> = new Set(['completed', 'cancelled', 'failed']);
 
 export function rebaseOnto(
   entry: SagaEntry,
@@ -108,6 +116,9 @@ export function rebaseOnto(
   version: string = CURRENT_MACHINE_VERSION,
 ): RebaseResult {
   const plan = replayDryRun(entry, version);
+  if (FINISHED.has(entry.status)) {
+    return { kind: 'refused', plan, detail: `the order is ${entry.status}: replay never re-opens a finished saga (its dry run still compares it with ${version})` };
+  }
   if (plan.firstDivergence === null && entry.machineVersion === version) {
     return { kind: 'unchanged', plan, detail: `${version} agrees with the recorded history; nothing to replay` };
   }

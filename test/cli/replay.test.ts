@@ -1,16 +1,18 @@
 /**
- * saga-ctl replay on an order recorded under order-saga@1 after the orchestrator moved to the
- * current version: the dry run marks the first divergence, the real replay moves the order and
- * says so, and a second replay has nothing to do (exit 1 with the reason).
+ * saga-ctl replay on orders recorded under order-saga@1 after the orchestrator moved to the
+ * current version: the dry run marks the first divergence; a real replay of a finished order
+ * is refused (exit 1 with the reason); a stuck one moves and says so, and a second replay has
+ * nothing to do (exit 1 with the reason).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { waitUntilSettled } from '../support/orders.ts';
-import { startSystem, until, type TestSystem } from '../support/system.ts';
+import { startSystem, type TestSystem } from '../support/system.ts';
 import { ctl } from './ctl.ts';
 
 const TOKEN = 'ops-secret-token';
 let system: TestSystem;
 let orderId: string;
+let stuckId: string;
 
 const sagaCtl = (args: string[]) => ctl(args, { env: { SAGA_URL: system.baseUrl, SAGA_TOKEN: TOKEN } });
 
@@ -18,13 +20,15 @@ beforeAll(async () => {
   system = await startSystem({ env: { SAGA_MACHINE_VERSION: 'order-saga@1', STEP_TIMEOUT_MS: '400', STEP_MAX_ATTEMPTS: '2', OPS_TOKEN: TOKEN } });
   // Cannot ship: refunded, then released, on @1 (the current version releases first).
   orderId = (await system.api('/api/orders', { body: { customerId: 'cust-v', items: [{ sku: 'NOSHIP-1', quantity: 1, unitPriceCents: 700 }] } })).body.orderId;
-  await waitUntilSettled(system, [orderId], 20_000);
+  // Shipping hangs past every attempt: stuck, still open.
+  stuckId = (await system.api('/api/orders', { body: { customerId: 'cust-v', items: [{ sku: 'SLOW-1', quantity: 1, unitPriceCents: 700 }] } })).body.orderId;
+  await waitUntilSettled(system, [orderId, stuckId], 20_000);
   await system.services.orchestrator.stop();
   await system.services.orchestrator.start({ SAGA_MACHINE_VERSION: '' });
 });
 afterAll(async () => system?.stop());
 
-it('marks the first divergence on a dry run, replays for real, then has nothing to replay', async () => {
+it('marks the first divergence on a dry run, refuses to re-open a finished order, moves a stuck one, then has nothing to replay', async () => {
   const dry = await sagaCtl(['replay', orderId, '--dry-run']);
   expect(dry.code).toBe(0);
   expect(dry.stdout).toMatch(/dry run: recorded on machine order-saga@1, replayed on order-saga@2/);
@@ -36,12 +40,16 @@ it('marks the first divergence on a dry run, replays for real, then has nothing 
   expect(missingReason.code).toBe(2);
   expect(missingReason.stderr).toMatch(/^error: missing --reason/);
 
-  const real = await sagaCtl(['replay', orderId, '--reason', 'adopt v2', '--actor', 'ops-cara']);
-  expect({ code: real.code, stderr: real.stderr }).toEqual({ code: 0, stderr: '' });
-  expect(real.stdout).toContain(`replay applied to ${orderId}: cancelled → releasingInventory, now on machine order-saga@2`);
-  await until('the replayed saga to finish', async () => (await system.api(`/api/orders/${orderId}`)).body.status === 'cancelled', 20_000);
+  const finished = await sagaCtl(['replay', orderId, '--reason', 'adopt v2', '--actor', 'ops-cara']);
+  expect(finished.code).toBe(1);
+  expect(finished.stderr).toMatch(/^error: Action not allowed: the order is cancelled: replay never re-opens a finished saga/m);
+  expect((await system.api(`/api/orders/${orderId}`)).body).toMatchObject({ status: 'cancelled', machineVersion: 'order-saga@1' });
 
-  const again = await sagaCtl(['replay', orderId, '--reason', 'again']);
+  const real = await sagaCtl(['replay', stuckId, '--reason', 'adopt v2', '--actor', 'ops-cara']);
+  expect({ code: real.code, stderr: real.stderr }).toEqual({ code: 0, stderr: '' });
+  expect(real.stdout).toContain(`replay applied to ${stuckId}: stuck → stuck, now on machine order-saga@2`);
+
+  const again = await sagaCtl(['replay', stuckId, '--reason', 'again']);
   expect(again.code).toBe(1);
   expect(again.stderr).toMatch(/^error: Nothing to replay: order-saga@2 agrees with the recorded history; nothing to replay$/m);
 });

@@ -1,8 +1,9 @@
 /**
  * Observability against the real system: one trace per order across the API, the
  * orchestrator and every worker, exported over OTLP/gRPC to a real receiver, with correct
- * parent links, across a timed-out and retried step and an operator's action; and Prometheus
- * metrics whose counts match what happened.
+ * parent links, across a timed-out and retried step and an operator's action; log lines about
+ * an order, in every service, that lead to its trace, with an exporter and without one; and
+ * Prometheus metrics whose counts match what happened.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver.ts';
@@ -17,6 +18,7 @@ beforeAll(async () => {
   system = await startSystem({
     workerProbes: true,
     env: {
+      LOG_LEVEL: 'info',
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
       // A SLOW- shipment hangs on its first tries: the step times out and is retried.
       STEP_TIMEOUT_MS: '400',
@@ -105,7 +107,7 @@ describe('tracing', () => {
     // The charge that finally went through is in the order trace too, a child of the retry step.
     await until('the charge to be exported', async () => spansOf(stuck.traceId).some((s) => s.name === 'payment chargePayment' && s.parentSpanId === step.spanId), 20_000);
 
-    // A replay (refused here: the saga already runs on the current version) is linked the same way.
+    // A replay (refused here: the saga is completed, and replay never re-opens it) is linked the same way.
     const replay = await system.api(`/api/orders/${orderId}/replay`, { body: { reason: 'check the rules' }, headers: { 'X-Actor': 'ops-trace', traceparent: '00-aaaabbbbccccddddeeeeffff00002222-2222333344446666-01' } });
     expect(replay.status).toBe(409);
     await until('the replay step to be exported', async () => spansOf(stuck.traceId).some((s) => s.name === 'saga REPLAY'), 20_000);
@@ -113,6 +115,97 @@ describe('tracing', () => {
     const replayRequest = receiver.spans.find((s) => s.name === 'POST /api/orders/:orderId/replay')!;
     expect(replayRequest.traceId).toBe('aaaabbbbccccddddeeeeffff00002222');
     expect(replayStep.links).toEqual([{ traceId: replayRequest.traceId, spanId: replayRequest.spanId }]);
+  });
+});
+
+interface LogLine {
+  msg: string;
+  orderId?: string;
+  traceId?: string;
+  spanId?: string;
+}
+
+const SERVICES = ['orchestrator', 'inventory', 'payment', 'shipping'] as const;
+
+/** A service's JSON log lines (anything else it printed is skipped). */
+function jsonLines(log: string): LogLine[] {
+  return log.split('\n').flatMap((text) => {
+    try {
+      return [JSON.parse(text) as LogLine];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** Each service's log lines about one order. */
+function linesAbout(on: TestSystem, orderId: string): Record<(typeof SERVICES)[number], LogLine[]> {
+  const about = (log: string) => jsonLines(log).filter((line) => line.orderId === orderId);
+  return Object.fromEntries(SERVICES.map((service) => [service, about(on.services[service].log)])) as Record<(typeof SERVICES)[number], LogLine[]>;
+}
+
+/**
+ * Submit an order that every worker acts on, wait until every service has logged about it, and
+ * check that each of those lines carries the order's trace id (the one the API reports) and a span id.
+ */
+async function orderLogs(on: TestSystem, customerId: string): Promise<{ orderId: string; traceId: string; lines: ReturnType<typeof linesAbout> }> {
+  const { orderId } = (await on.api('/api/orders', { body: { customerId, items: [{ sku: 'BOOK-1', quantity: 1, unitPriceCents: 1250 }] } })).body;
+  const [done] = [...(await waitUntilSettled(on, [orderId], 30_000)).values()];
+  expect(done.status).toBe('completed');
+  const traceId: string = done.traceId;
+  expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+  await until('every service to log about the order', async () => {
+    const lines = linesAbout(on, orderId);
+    return lines.orchestrator.some((l) => l.msg === 'saga started') && lines.orchestrator.some((l) => l.msg === 'saga step') && SERVICES.every((s) => lines[s].length > 0);
+  }, 20_000);
+  const lines = linesAbout(on, orderId);
+  for (const service of SERVICES) {
+    for (const line of lines[service]) {
+      expect({ service, msg: line.msg, traceId: line.traceId }).toEqual({ service, msg: line.msg, traceId });
+      expect(line.spanId, `${service}: ${line.msg}`).toMatch(/^(?!0{16})[0-9a-f]{16}$/);
+    }
+  }
+  return { orderId, traceId, lines };
+}
+
+describe('logs', () => {
+  it("put the order's trace on every line about it, in every service, each line's span one of the trace's", async () => {
+    const { traceId, lines } = await orderLogs(system, 'cust-logs');
+    const all = SERVICES.flatMap((service) => lines[service].map((line) => ({ service, line })));
+    await until('the spans the lines name to be exported', async () => {
+      const ids = new Set(spansOf(traceId).map((s) => s.spanId));
+      return all.every(({ line }) => ids.has(line.spanId!));
+    }, 20_000);
+    const byId = new Map(spansOf(traceId).map((span) => [span.spanId, span]));
+    // A worker's line names its own delivery span; the orchestrator's, a saga step.
+    for (const { service, line } of all) {
+      const span = byId.get(line.spanId!)!;
+      expect(`${service}: ${line.msg} → ${span.service}`).toBe(`${service}: ${line.msg} → ${service === 'orchestrator' ? 'orchestrator' : `worker-${service}`}`);
+      expect(span.name, `${service}: ${line.msg}`).toMatch(service === 'orchestrator' ? /^saga / : new RegExp(`^${service} `));
+    }
+  });
+
+  it("put its order's trace id on every line about an order so far: steps, timeouts, operator actions", async () => {
+    const lines = SERVICES.flatMap((service) => jsonLines(system.services[service].log).filter((line) => typeof line.orderId === 'string'));
+    const traceOf = new Map<string, string>();
+    for (const orderId of new Set(lines.map((line) => line.orderId!))) traceOf.set(orderId, (await system.api(`/api/orders/${orderId}`)).body.traceId);
+    const wrong = lines.filter((line) => line.traceId !== traceOf.get(line.orderId!) || !/^[0-9a-f]{16}$/.test(line.spanId ?? ''));
+    expect(wrong).toEqual([]);
+    // The tests above timed a step out and acted as an operator: those lines are here too.
+    expect([...new Set(lines.map((line) => line.msg))]).toEqual(expect.arrayContaining(['saga started', 'saga step', 'step timed out', 'operator action applied']));
+  });
+});
+
+describe('logs without a trace exporter', () => {
+  let quiet: TestSystem;
+  beforeAll(async () => {
+    quiet = await startSystem({ env: { LOG_LEVEL: 'info' } });
+  });
+  afterAll(async () => quiet?.stop());
+
+  it("still put the order's trace id on every line about it, in every service", async () => {
+    const { lines } = await orderLogs(quiet, 'cust-quiet');
+    expect(lines.shipping.length).toBeGreaterThan(0);
   });
 });
 

@@ -1,10 +1,13 @@
 /**
  * Machine versions: sagas started on order-saga@1 keep running on it after the orchestrator
  * moves to @2 (which releases stock before refunding). Replay dry-run shows where @2 would
- * differ; a real replay moves a saga onto @2 from that point with new command ids, and the
- * books still balance (no second refund or release).
+ * differ, on any saga; a real replay moves a stuck saga onto @2, so what the operator does next
+ * follows @2's rules, and never re-opens a finished one (409: nothing sent, not counted again).
  */
+import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { codec } from '../../lib/codec.ts';
+import { STREAMS } from '../../lib/topology.ts';
 import { checkBooks } from '../support/books.ts';
 import { waitUntilSettled } from '../support/orders.ts';
 import { startSystem, until, type TestSystem } from '../support/system.ts';
@@ -19,13 +22,16 @@ const submit = async (body: unknown) => (await system.api('/api/orders', { body 
 let v1NoShip: string;
 let v1Happy: string;
 let v1Stuck: string;
+let v1StuckToMove: string;
 
 beforeAll(async () => {
-  system = await startSystem({ env: { SAGA_MACHINE_VERSION: 'order-saga@1', STEP_TIMEOUT_MS: '400', STEP_MAX_ATTEMPTS: '2', SLOW_SHIPPING_MS: '800' } });
+  // SLOW_SHIPPING_MS left at its default: longer than every attempt, so SLOW- orders park.
+  system = await startSystem({ env: { SAGA_MACHINE_VERSION: 'order-saga@1', STEP_TIMEOUT_MS: '400', STEP_MAX_ATTEMPTS: '2' } });
   v1NoShip = await submit(noShip);
   v1Happy = await submit(happy);
   v1Stuck = await submit(slow);
-  await waitUntilSettled(system, [v1NoShip, v1Happy, v1Stuck]);
+  v1StuckToMove = await submit(slow);
+  await waitUntilSettled(system, [v1NoShip, v1Happy, v1Stuck, v1StuckToMove]);
   // Roll the orchestrator forward to the current version.
   await system.services.orchestrator.stop();
   await system.services.orchestrator.start({ SAGA_MACHINE_VERSION: '' });
@@ -67,31 +73,72 @@ it('reports no divergence for a completed order and the divergence for an older 
   expect((await system.api(`/api/orders/${v1NoShip}`)).body.machineVersion).toBe('order-saga@1');
 });
 
-it('moves a saga onto the current version from the divergence, without a second refund or release', async () => {
-  const before = (await system.api(`/api/orders/${v1NoShip}`)).body;
-  const replay = await system.api(`/api/orders/${v1NoShip}/replay`, { body: { reason: 'adopt v2' }, headers: { 'X-Actor': 'ops-cara' } });
-  expect(replay.status).toBe(200);
-  expect(replay.body.order).toMatchObject({ machineVersion: 'order-saga@2', state: 'releasingInventory' });
-  expect(replay.body.order.pending.commandId).toBe(`${v1NoShip}:releaseInventory:2`);
+/** Every saga_finished_total sample of the orchestrator, summed. */
+async function finishedTotal(): Promise<number> {
+  const text = await (await fetch(`${system.baseUrl}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith('saga_finished_total'))
+    .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
+}
 
-  await until('the replayed saga to finish', async () => (await system.api(`/api/orders/${v1NoShip}`)).body.status === 'cancelled');
-  const after = (await system.api(`/api/orders/${v1NoShip}`)).body;
-  expect(after.history.slice(0, before.history.length)).toEqual(before.history);
-  expect(after.history[before.history.length]).toMatchObject({ event: 'REPLAY', actor: 'ops-cara', from: 'cancelled', to: 'releasingInventory' });
-  expect(states(after).slice(-3)).toEqual(['releasingInventory', 'refundingPayment', 'cancelled']);
+/** The commands stream's messages after `seq` that belong to `orderId`. */
+async function commandsFor(orderId: string, afterSeq: number): Promise<number> {
+  const jsm = await jetstreamManager(await system.connection());
+  const last = (await jsm.streams.info(STREAMS.commands)).state.last_seq;
+  let found = 0;
+  for (let seq = afterSeq + 1; seq <= last; seq++) {
+    const msg = await jsm.streams.getMessage(STREAMS.commands, { seq }).catch(() => null);
+    if (msg && codec.command.decode(msg.data).meta?.orderId === orderId) found++;
+  }
+  return found;
+}
 
-  const books = await checkBooks(await system.connection(), [{ orderId: v1NoShip, status: 'cancelled', totalCents: 1400 }]);
-  expect(books.problems).toEqual([]);
-  expect(books.totals).toMatchObject({ charged: 1400, refunded: 1400, reserved: 2, released: 2 });
+it('never re-opens a finished saga: 409 with the reason, nothing re-sent, not counted finished again', async () => {
+  const jsm = await jetstreamManager(await system.connection());
+  for (const orderId of [v1NoShip, v1Happy]) {
+    const before = (await system.api(`/api/orders/${orderId}`)).body;
+    const finishedBefore = await finishedTotal();
+    const seqBefore = (await jsm.streams.info(STREAMS.commands)).state.last_seq;
 
-  // Replaying again: the current version agrees, nothing to do.
-  const again = await system.api(`/api/orders/${v1NoShip}/replay`, { body: { reason: 'again' } });
-  expect(again.status).toBe(409);
-  expect(again.body.detail).toMatch(/agrees with the recorded history/);
+    const replay = await system.api(`/api/orders/${orderId}/replay`, { body: { reason: 'adopt v2' }, headers: { 'X-Actor': 'ops-cara' } });
+    expect(replay.status).toBe(409);
+    expect(replay.body.detail).toMatch(new RegExp(`the order is ${before.status}: replay never re-opens a finished saga`));
+    // The comparison is still there, divergence and all.
+    expect(replay.body.plan).toMatchObject({ machineVersion: 'order-saga@2', recordedVersion: 'order-saga@1' });
+
+    // Commands are published before the answer: had any gone out, the stream would hold them now.
+    expect(await commandsFor(orderId, seqBefore)).toBe(0);
+    expect(await finishedTotal()).toBe(finishedBefore);
+    const after = (await system.api(`/api/orders/${orderId}`)).body;
+    expect(after).toMatchObject({ status: before.status, state: before.state, machineVersion: 'order-saga@1' });
+    expect(after.history).toEqual(before.history);
+  }
+  const noShipPlan = (await system.api(`/api/orders/${v1NoShip}/replay`, { body: { reason: 'adopt v2' } })).body.plan;
+  expect(noShipPlan.steps[noShipPlan.firstDivergence].event).toBe('SHIPMENT_REJECTED');
 });
 
-it('moves a completed saga with no divergence onto the current version without sending anything', async () => {
-  const replay = await system.api(`/api/orders/${v1Happy}/replay`, { body: { reason: 'adopt v2' } });
+it('moves a stuck saga onto the current version, so its compensation follows the new rules, without a second refund or release', async () => {
+  const before = (await system.api(`/api/orders/${v1StuckToMove}`)).body;
+  expect(before).toMatchObject({ status: 'stuck', machineVersion: 'order-saga@1' });
+  const replay = await system.api(`/api/orders/${v1StuckToMove}/replay`, { body: { reason: 'adopt v2' }, headers: { 'X-Actor': 'ops-cara' } });
   expect(replay.status).toBe(200);
-  expect(replay.body.order).toMatchObject({ machineVersion: 'order-saga@2', state: 'completed', status: 'completed', pending: null });
+  expect(replay.body.order).toMatchObject({ machineVersion: 'order-saga@2', state: 'stuck', status: 'stuck', pending: null });
+  expect(replay.body.order.history.at(-1)).toMatchObject({ event: 'REPLAY', actor: 'ops-cara', from: 'stuck', to: 'stuck' });
+  // Replaying again: the current version agrees, nothing to do.
+  const again = await system.api(`/api/orders/${v1StuckToMove}/replay`, { body: { reason: 'again' } });
+  expect(again.status).toBe(409);
+  expect(again.body.detail).toMatch(/agrees with the recorded history/);
+
+  const compensated = await system.api(`/api/orders/${v1StuckToMove}/compensate`, { body: { reason: 'give up' } });
+  expect(compensated.status).toBe(200);
+  await until('the moved saga to be compensated', async () => (await system.api(`/api/orders/${v1StuckToMove}`)).body.status === 'cancelled');
+  const after = (await system.api(`/api/orders/${v1StuckToMove}`)).body;
+  expect(after.history.slice(0, before.history.length)).toEqual(before.history);
+  // @2's order of undo: release before refund (@1 refunds first, as the saga compensated on @1 shows).
+  expect(states(after).slice(-4)).toEqual(['cancellingShipment', 'releasingInventory', 'refundingPayment', 'cancelled']);
+
+  const books = await checkBooks(await system.connection(), [{ orderId: v1StuckToMove, status: 'cancelled', totalCents: 700 }]);
+  expect(books.problems).toEqual([]);
+  expect(books.totals).toMatchObject({ charged: 700, refunded: 700, reserved: 1, released: 1 });
 });

@@ -30,9 +30,14 @@ function explain(action: DialogAction, order: OrderDetail): string {
     case 'cancel':
       return "The customer's cancel: undo what was done so far and end the order cancelled. Allowed until shipping begins.";
     case 'replay':
-      return `Replay the recorded history through ${order.machineVersion ?? 'its machine'} and show where the result would differ. Changes nothing.`;
+      return `Replay the recorded history through ${order.machineVersion ?? 'its machine'} and show where the result would differ. Changes nothing.${
+        isFinished(order) ? ` The order is ${order.status}: a finished order is compared, never re-opened.` : ''
+      }`;
   }
 }
+
+/** A finished saga's outcome is settled: replay only compares it (the server answers 409 to a real one). */
+const isFinished = (order: OrderDetail) => order.status === 'completed' || order.status === 'cancelled' || order.status === 'failed';
 
 type Outcome =
   | { kind: 'order'; order: OrderDetail }
@@ -97,7 +102,7 @@ export function ActionDialog({
   const title = `${ACTION_LABEL[action]} · ${order.orderId}`;
 
   if (outcome) {
-    const canApply = outcome.kind === 'replay' && replayWouldChange(outcome.result);
+    const canApply = outcome.kind === 'replay' && replayWouldChange(outcome.result) && !isFinished(order);
     return (
       <Dialog title={title} onClose={onClose} wide={outcome.kind !== 'order'}>
         {outcome.kind === 'order' ? (
