@@ -11,9 +11,10 @@ export function createLogger(service: string, config: Pick<Config, 'logLevel' | 
     base: { service, instance: config.instanceId },
     // A line about an order leads to its trace. Contexts are passed by hand (telemetry.ts), so
     // there is no "active span" to ask: the order's latest span in this process stands in.
-    // Ids the line names itself win.
-    mixin(line: { orderId?: unknown; traceId?: unknown }) {
+    // Ids the line or its child logger (an HTTP request's) names itself win.
+    mixin(line: { orderId?: unknown; traceId?: unknown }, _level, logger) {
       if (line.traceId !== undefined || typeof line.orderId !== 'string') return {};
+      if (logger.bindings().traceId !== undefined) return {};
       return orderTraceFields(line.orderId) ?? {};
     },
     ...(config.logPretty

@@ -29,9 +29,9 @@ export async function registerObservability(app: FastifyInstance): Promise<void>
   app.addHook('onRequest', async (request) => {
     const parent = extract(headerGetter(request));
     request.traceContext = parent;
-    // The live stream stays open for hours: no span, no latency sample.
-    if (request.url.startsWith('/api/stream') || request.url === '/metrics') return;
     const route = request.routeOptions.url ?? 'unmatched';
+    // The live stream stays open for hours: no span, no latency sample.
+    if (route === '/api/stream' || route === '/metrics') return;
     const span = tracer().startSpan(
       `${request.method} ${route}`,
       { kind: SpanKind.SERVER, attributes: { 'http.request.method': request.method, 'http.route': route, 'url.path': request.url.split('?')[0] } },
@@ -39,6 +39,9 @@ export async function registerObservability(app: FastifyInstance): Promise<void>
     );
     request.span = span;
     request.traceContext = trace.setSpan(parent, span);
+    // Every line the request writes leads to its trace.
+    const { traceId, spanId } = span.spanContext();
+    request.log = request.log.child({ traceId, spanId });
   });
 
   app.addHook('onResponse', async (request, reply) => {
@@ -48,7 +51,7 @@ export async function registerObservability(app: FastifyInstance): Promise<void>
       if (reply.statusCode >= 500) request.span.setStatus({ code: SpanStatusCode.ERROR });
       request.span.end();
     }
-    if (request.url === '/metrics') return;
+    if (route === '/metrics') return;
     metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
     metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
   });
