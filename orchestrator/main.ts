@@ -6,7 +6,7 @@ import { describeConfig, loadConfigOrExit } from '../lib/config.ts';
 import { createLogger } from '../lib/logger.ts';
 import { createRegistry } from '../lib/metrics.ts';
 import { startTelemetry, stopTelemetry } from '../lib/telemetry.ts';
-import { connectNats, ensureTopology } from '../lib/topology.ts';
+import { BUCKETS, connectNats, ensureTopology } from '../lib/topology.ts';
 import { buildApp } from './http/app.ts';
 import { SagaMetrics } from './metrics.ts';
 import { AuditLog } from './ops/audit.ts';
@@ -16,6 +16,7 @@ import { SagaCatalog } from './saga/catalog.ts';
 import { DeadlineScheduler } from './saga/deadlines.ts';
 import { Inbox } from './saga/inbox.ts';
 import { SagaRuntime } from './saga/runtime.ts';
+import { calibrate, ServerClock } from './saga/server-clock.ts';
 
 const config = loadConfigOrExit();
 startTelemetry('orchestrator', config);
@@ -28,13 +29,19 @@ const nats = await connectNats(config, `orchestrator ${config.instanceId}`);
 const topology = await ensureTopology(nats, config);
 const runtime = new SagaRuntime(topology.sagas, topology.sagasOnLeader, nats.js, nats.jsm, config, logger, metrics);
 
-const catalog = new SagaCatalog(logger);
+// Write times come from the server's clock, never another instance's: take one fresh sample
+// before the catch-up, so an old pending deadline is not taken for a new one.
+const serverClock = new ServerClock();
+await calibrate(serverClock, nats.jsm, `KV_${BUCKETS.sagas}`).catch((error: unknown) =>
+  logger.warn({ err: error }, 'could not sample the server clock; deadlines caught up now may fire late'),
+);
+const catalog = new SagaCatalog(logger, serverClock);
 // Each side hands the other what it has decoded already: no entry is read or parsed twice.
 runtime.onStored(({ revision }, summary) => catalog.observe(summary, revision));
 catalog.onStoredEntry((orderId, revision, value, summary) => runtime.observeStored(orderId, revision, value, summary.status));
 await catalog.start(topology.sagas);
 await catalog.ready;
-const deadlines = new DeadlineScheduler(runtime, logger);
+const deadlines = new DeadlineScheduler(runtime, logger, config.stepTimeoutMs);
 deadlines.attach(catalog);
 deadlines.start();
 

@@ -9,6 +9,7 @@ import type { OrderSummary, Overview, SagaFilter } from '../../api/contract.ts';
 import type { SagaStatus } from '../../machines/index.ts';
 import { decodeStoredSummary } from './stored-entry.ts';
 import { hash, isPackable, PackedSummaries } from './packed-summaries.ts';
+import { ServerClock } from './server-clock.ts';
 import type { SagaSummary } from './summary.ts';
 
 export type { SagaFilter, SagaSummary };
@@ -20,7 +21,11 @@ export interface ListQuery {
   /** An order-id prefix or an exact customer id. */
   q?: string;
   retrying?: boolean;
-  /** Running sagas with no transition since this time: stuck by the clock, not by state. */
+  /**
+   * Running sagas with no transition since this time of this process's wall clock: stuck by
+   * the clock, not by state. Compared with when this instance saw the last write (never with the
+   * writer's `updatedAt`, another machine's clock).
+   */
   stalledBefore?: number;
   limit: number;
   cursor?: string;
@@ -31,7 +36,8 @@ export interface ListPage {
   nextCursor: string | null;
 }
 
-type Listener = (summary: SagaSummary) => void;
+/** `writtenAt`: when the saga's current revision was stored, on this process's monotonic clock (server-clock.ts). */
+type Listener = (summary: SagaSummary, writtenAt: number) => void;
 /** An entry as the watch brought it: still encoded, since most listeners never need it decoded. */
 type StoredListener = (orderId: string, revision: number, value: Uint8Array, summary: SagaSummary) => void;
 
@@ -62,6 +68,8 @@ export class SagaCatalog {
   private readonly rows = new PackedSummaries();
   /** Summaries their rows cannot rebuild: sagas in flight, stuck, or retrying (see `isPackable`). */
   private readonly unpacked = new Map<string, SagaSummary>();
+  /** For the same sagas: when their current revision was stored, on the local monotonic clock. */
+  private readonly writtenAt = new Map<string, number>();
   /** Rows oldest first by (createdAt, orderId); the list walks it from the end. */
   private ordered = new Int32Array(1024);
   private orderedLength = 0;
@@ -74,7 +82,11 @@ export class SagaCatalog {
   readonly ready: Promise<void>;
   private markReady!: () => void;
 
-  constructor(private readonly logger: Logger) {
+  /** `clock`: where write times come from; calibrate it before `start` (see server-clock.ts). */
+  constructor(
+    private readonly logger: Logger,
+    readonly clock: ServerClock = new ServerClock(),
+  ) {
     this.ready = new Promise((resolve) => (this.markReady = resolve));
   }
 
@@ -106,6 +118,11 @@ export class SagaCatalog {
     return this.unpacked.values();
   }
 
+  /** When an unfinished saga's current revision was stored, on the local monotonic clock. */
+  writtenAtOf(orderId: string): number | undefined {
+    return this.writtenAt.get(orderId);
+  }
+
   async start(sagas: KV): Promise<void> {
     const status = await sagas.status();
     if (status.values === 0) this.markReady();
@@ -114,11 +131,13 @@ export class SagaCatalog {
     void (async () => {
       for await (const change of watch) {
         try {
+          // Every delivery, this instance's own writes included, is a sample of the server's clock.
+          const writtenAt = this.clock.storedAt(change.created.getTime());
           if (change.operation !== 'PUT') this.remove(change.key);
           else if (!this.knows(change.key, change.revision)) {
             // Only the summary line is parsed: another instance's write is indexed without its history.
             const summary = decodeStoredSummary(change.value);
-            this.observe(summary, change.revision);
+            this.observe(summary, change.revision, writtenAt);
             for (const listener of this.storedListeners) listener(change.key, change.revision, change.value, summary);
           }
         } catch (error) {
@@ -135,25 +154,32 @@ export class SagaCatalog {
   }
 
   /**
-   * Take in a saga's summary as stored at `revision`, straight from the runtime that wrote it:
-   * the watch then skips the write when it brings it back.
+   * Take in a saga's summary as stored at `revision`, straight from the runtime that wrote it
+   * (stored just now), or from the watch (`writtenAt` from the server's timestamp): the watch
+   * then skips the write when it brings it back.
    */
-  observe(summary: SagaSummary, revision: number): void {
+  observe(summary: SagaSummary, revision: number, writtenAt: number = this.clock.now()): void {
     let row = this.rows.rowOf(summary.orderId);
     if (row === undefined) {
       row = this.rows.add(summary, revision);
       this.insert(row);
     } else {
+      // Entries can arrive out of order (the runtime's own write, the watch, reconnects): the
+      // revision alone orders them. Never `updatedAt`: it is the writer's wall clock, and two
+      // instances' clocks need not agree.
       if (this.rows.revision(row) >= revision) return;
-      // Entries can arrive out of order across reconnects; never go back in time.
-      if (this.rows.updatedAt(row) > summary.updatedAt) return;
       this.count(row, -1);
       this.rows.update(row, summary, revision);
     }
-    if (isPackable(summary)) this.unpacked.delete(summary.orderId);
-    else this.unpacked.set(summary.orderId, summary);
+    if (isPackable(summary)) {
+      this.unpacked.delete(summary.orderId);
+      this.writtenAt.delete(summary.orderId);
+    } else {
+      this.unpacked.set(summary.orderId, summary);
+      this.writtenAt.set(summary.orderId, writtenAt);
+    }
     this.count(row, 1);
-    for (const listener of this.listeners) listener(summary);
+    for (const listener of this.listeners) listener(summary, writtenAt);
   }
 
   private knows(orderId: string, revision: number): boolean {
@@ -209,6 +235,7 @@ export class SagaCatalog {
     }
     this.rows.remove(row);
     this.unpacked.delete(orderId);
+    this.writtenAt.delete(orderId);
   }
 
   /** The test a row must pass, with what it compares prepared once for the whole scan. */
@@ -216,11 +243,13 @@ export class SagaCatalog {
     const rows = this.rows;
     const customer = query.customerId ? { id: query.customerId, hash: hash(query.customerId) } : undefined;
     const q = query.q ? { prefix: Buffer.from(query.q), hash: hash(query.q) } : undefined;
+    // The caller's wall-clock time, on the monotonic clock the write times are kept on.
+    const stalledBefore = query.stalledBefore === undefined ? undefined : query.stalledBefore - Date.now() + this.clock.now();
     return (row) => {
       if (query.status && rows.status(row) !== query.status) return false;
       if (query.state && rows.state(row) !== query.state) return false;
       if (query.retrying !== undefined && rows.retrying(row) !== query.retrying) return false;
-      if (query.stalledBefore !== undefined && (rows.status(row) !== 'running' || rows.updatedAt(row) >= query.stalledBefore)) return false;
+      if (stalledBefore !== undefined && (rows.status(row) !== 'running' || !(this.writtenAt.get(rows.orderId(row))! < stalledBefore))) return false;
       if (customer && !rows.customerIs(row, customer.id, customer.hash)) return false;
       if (q && !rows.orderIdStartsWith(row, q.prefix) && !rows.customerIs(row, query.q!, q.hash)) return false;
       return true;

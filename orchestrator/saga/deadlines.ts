@@ -3,13 +3,20 @@
  * this scheduler only keeps a min-heap of them, fed by the catalog, and when one passes it
  * applies STEP_TIMED_OUT through the runtime. The event id is derived from the command id,
  * so however many instances fire it, the saga applies it once.
+ *
+ * A deadline is a duration, run on this process's monotonic clock from when the write that set
+ * it was stored (the catalog tells, from the server's timestamp: server-clock.ts). No wall clock
+ * takes part, so instances whose clocks disagree, or a clock that steps, fire it at the same
+ * moment; and a restart does not grant a pending step a fresh timeout.
  */
 import type { Logger } from '../../lib/logger.ts';
 import type { SagaCatalog, SagaSummary } from './catalog.ts';
 import { timeoutEventId } from './entry.ts';
 import type { SagaRuntime } from './runtime.ts';
+import { monotonicNow } from './server-clock.ts';
 
 interface Timer {
+  /** When it is due, on the local monotonic clock. */
   at: number;
   orderId: string;
   commandId: string;
@@ -22,18 +29,28 @@ export class DeadlineScheduler {
   private readonly firing = new Set<string>();
   private interval: NodeJS.Timeout | undefined;
 
+  /**
+   * `fallbackTimeoutMs`: for deadlines stored before they carried their duration.
+   * `now`: the local monotonic clock the write times are on.
+   */
   constructor(
-    private readonly runtime: SagaRuntime,
+    private readonly runtime: Pick<SagaRuntime, 'apply'>,
     private readonly logger: Logger,
+    private readonly fallbackTimeoutMs: number,
     private readonly tickMs = 100,
+    private readonly now: () => number = monotonicNow,
   ) {}
 
   attach(catalog: SagaCatalog): void {
-    for (const summary of catalog.unfinished()) this.track(summary);
-    catalog.onChange((summary) => this.track(summary));
+    for (const summary of catalog.unfinished()) this.track(summary, catalog.writtenAtOf(summary.orderId) ?? this.now());
+    catalog.onChange((summary, writtenAt) => this.track(summary, writtenAt));
   }
 
-  track(summary: SagaSummary): void {
+  /**
+   * Arm the saga's deadline, if it has a new one: due `timeoutMs` after `writtenAt` (on the
+   * local monotonic clock). Later writes that keep the same deadline do not move it.
+   */
+  track(summary: SagaSummary, writtenAt: number): void {
     const deadline = summary.deadline;
     if (!deadline) {
       this.current.delete(summary.orderId);
@@ -41,7 +58,8 @@ export class DeadlineScheduler {
     }
     if (this.current.get(summary.orderId) === deadline.commandId) return;
     this.current.set(summary.orderId, deadline.commandId);
-    this.push({ at: deadline.at, orderId: summary.orderId, commandId: deadline.commandId });
+    const timeoutMs = deadline.timeoutMs ?? this.fallbackTimeoutMs;
+    this.push({ at: writtenAt + timeoutMs, orderId: summary.orderId, commandId: deadline.commandId });
     // Most timers go stale long before they are due (the reply came): drop them in bulk, so the
     // heap holds about the deadlines armed now, not every step of the last STEP_TIMEOUT_MS.
     if (this.heap.length > 2 * this.current.size + 1024) this.dropStale();
@@ -54,7 +72,7 @@ export class DeadlineScheduler {
   }
 
   start(): void {
-    this.interval = setInterval(() => this.fireDue(Date.now()), this.tickMs);
+    this.interval = setInterval(() => this.fireDue(this.now()), this.tickMs);
     this.interval.unref();
   }
 
@@ -66,7 +84,8 @@ export class DeadlineScheduler {
     return this.current.size;
   }
 
-  private fireDue(now: number): void {
+  /** Fire every deadline due by `now` (local monotonic ms); the interval calls it every tick. */
+  fireDue(now: number): void {
     while (this.heap.length > 0 && this.heap[0]!.at <= now) {
       const timer = this.pop()!;
       if (this.current.get(timer.orderId) !== timer.commandId || this.firing.has(timer.commandId)) continue;
@@ -86,7 +105,7 @@ export class DeadlineScheduler {
     } catch (error) {
       // NATS may be down: try again shortly; the deadline stays in the entry meanwhile.
       this.logger.warn({ err: error, orderId: timer.orderId }, 'could not fire a step deadline; will retry');
-      this.push({ ...timer, at: Date.now() + 1000 });
+      this.push({ ...timer, at: this.now() + 1000 });
     }
   }
 

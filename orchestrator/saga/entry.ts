@@ -71,9 +71,21 @@ export interface SagaEntry {
   /** The machine's persisted snapshot: enough to resume on the same version. */
   snapshot: { value: string; context: SagaContext };
   outbox: OutboxCommand[];
-  /** When the pending command counts as timed out; survives restarts because it is stored here. */
-  deadline: { at: number; commandId: string } | null;
+  /** The pending command's timeout; survives restarts because it is stored here. */
+  deadline: Deadline | null;
   history: HistoryRow[];
+}
+
+/**
+ * A step's timeout. It runs for `timeoutMs` from the write that set it, as each instance
+ * measures on its own monotonic clock (deadlines.ts): `at` is the writer's wall-clock reading
+ * for people to read, never compared with another machine's clock.
+ */
+export interface Deadline {
+  commandId: string;
+  timeoutMs: number;
+  /** The writer's wall clock plus `timeoutMs`: for display only. */
+  at: number;
 }
 
 export interface Submission {
@@ -125,7 +137,7 @@ export function settle(snapshot: OrderSagaSnapshot, previous: SagaEntry | null, 
     outbox: commandChanged ? outboxOf(context, now) : (previous?.outbox ?? []),
     deadline: context.pending
       ? commandChanged || !previous?.deadline
-        ? { at: now + settings.stepTimeoutMs, commandId: context.pending.commandId }
+        ? { at: now + settings.stepTimeoutMs, commandId: context.pending.commandId, timeoutMs: settings.stepTimeoutMs }
         : previous.deadline
       : null,
   };

@@ -26,7 +26,7 @@ describe('a saga entry', () => {
     expect(started.outbox).toEqual([
       { service: 'inventory', step: 'reserveInventory', attempt: 1, commandId: 'ord_a:reserveInventory:1', effectKey: 'ord_a:reserveInventory', issuedAt: 1000 },
     ]);
-    expect(started.deadline).toEqual({ at: 2000, commandId: 'ord_a:reserveInventory:1' });
+    expect(started.deadline).toEqual({ at: 2000, commandId: 'ord_a:reserveInventory:1', timeoutMs: 1000 });
     expect(started.history).toEqual([{ eventId: 'submitted:ord_a', event: 'ORDER_SUBMITTED', from: null, to: 'reservingInventory', at: 1000 }]);
   });
 
@@ -34,7 +34,7 @@ describe('a saga entry', () => {
     const next = applied(started, { type: 'INVENTORY_RESERVED', commandId: 'ord_a:reserveInventory:1', reference: 'rsv_1' }, 'reply:1', 1500);
     expect(next.state).toBe('chargingPayment');
     expect(next.outbox.map((c) => c.commandId)).toEqual(['ord_a:chargePayment:1']);
-    expect(next.deadline).toEqual({ at: 2500, commandId: 'ord_a:chargePayment:1' });
+    expect(next.deadline).toEqual({ at: 2500, commandId: 'ord_a:chargePayment:1', timeoutMs: 1000 });
     expect(next.history.at(-1)).toMatchObject({ event: 'INVENTORY_RESERVED', from: 'reservingInventory', to: 'chargingPayment', detail: 'rsv_1', at: 1500 });
     expect(next.updatedAt).toBe(1500);
   });
@@ -54,7 +54,7 @@ describe('a saga entry', () => {
     const retried = applied(started, { type: 'STEP_TIMED_OUT', commandId: 'ord_a:reserveInventory:1' }, 'timeout:1', 2000);
     expect(retried.state).toBe('reservingInventory');
     expect(retried.outbox.map((c) => c.commandId)).toEqual(['ord_a:reserveInventory:2']);
-    expect(retried.deadline).toEqual({ at: 3000, commandId: 'ord_a:reserveInventory:2' });
+    expect(retried.deadline).toEqual({ at: 3000, commandId: 'ord_a:reserveInventory:2', timeoutMs: 1000 });
   });
 
   it('parks in stuck with no command and no deadline when attempts are used up', () => {
