@@ -107,6 +107,31 @@ export interface OrderDetail {
   links: { self: string; ui: string; trace?: string };
 }
 
+/** `POST /api/orders` when the order is stored: `202`. */
+export interface OrderAccepted {
+  orderId: string;
+  state: string;
+  status: SagaStatus;
+  links: OrderDetail['links'];
+}
+
+/**
+ * `POST /api/orders` when it was not answered with 202: `503` with `outcome: "notAccepted"` (this
+ * request stored nothing: retry later), or `504` with `outcome: "unknown"` (it may have been
+ * stored: look it up at `links.self`, or retry with the same Idempotency-Key; never submit it
+ * again without one). Both name the order and come with `Retry-After`.
+ */
+export interface SubmitProblem {
+  type: string;
+  title: string;
+  status: 503 | 504;
+  detail: string;
+  outcome: 'notAccepted' | 'unknown';
+  orderId: string;
+  retryable: true;
+  links: { self: string };
+}
+
 /** `GET /api/overview` */
 export interface Overview {
   total: number;
@@ -172,9 +197,13 @@ export interface BulkJob {
   finishedAt: string | null;
   /** The last results (the counts are complete; every action is also in the audit trail). */
   results: BulkResult[];
+  /** The instance running the job now (another one takes it over when its lease lapses). */
   owner: string;
+  /** The owner's wall clock at its last heartbeat: for people only, no instance decides by it. */
   heartbeatAt: number;
   cancelledBy?: { actor: string; reason: string };
+  /** Why a `failed` job stopped. */
+  failure?: string;
 }
 
 /** `GET /api/dead-letters/:sequence` */
@@ -203,7 +232,10 @@ export interface DeadLetterPage {
 /** One operator act in `GET /api/audit`. */
 export interface AuditRecord {
   at: string;
+  /** The name the operator acted under: the `X-Actor` header, else `authenticatedAs`. Claimed, not proven. */
   actor: string;
+  /** The label of the token the request proved, or `anonymous` where no token is required: the proven identity. */
+  authenticatedAs?: string;
   action: string;
   /** `order:<id>`, `dlq:<sequence>` or `bulk:<id>`. */
   target: string;

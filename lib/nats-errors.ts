@@ -3,6 +3,7 @@
  * now" (an outage, a timeout), which must never be turned into "not found".
  */
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
+import { errors as natsErrors } from '@nats-io/nats-core';
 
 /** The server answered: the expected revision was not the last one (a lost compare-and-set). */
 export function isCasConflict(error: unknown): boolean {
@@ -15,4 +16,39 @@ export function isCasConflict(error: unknown): boolean {
 /** The server answered: there is no such message (a get by sequence or by subject found nothing). */
 export function isMessageNotFound(error: unknown): boolean {
   return error instanceof JetStreamApiError && (error.code === JetStreamApiCodes.NoMessageFound || error.status === 404);
+}
+
+/** The error and every cause under it, outermost first. */
+function* causes(error: unknown): Generator<Error> {
+  for (let cause = error; cause instanceof Error; cause = cause.cause) yield cause;
+}
+
+/** No answer in time: the request may have been acted on, or not; nobody can tell from here. */
+export function isTimeout(error: unknown): boolean {
+  return [...causes(error)].some((cause) => cause instanceof natsErrors.TimeoutError);
+}
+
+/** Nobody listened on the subject (JetStream or the stream was not there): the request was not acted on. */
+export function isNoResponders(error: unknown): boolean {
+  return [...causes(error)].some((cause) => cause instanceof natsErrors.NoRespondersError || cause.name === 'JetStreamNotEnabled');
+}
+
+/** The connection was closed or draining when asked: the request was never sent. */
+export function isNotSent(error: unknown): boolean {
+  return [...causes(error)].some((cause) => cause instanceof natsErrors.ClosedConnectionError || cause instanceof natsErrors.DrainingConnectionError);
+}
+
+/**
+ * NATS or JetStream cannot answer now (no connection, no answer in time, nobody listening, the
+ * connection lost mid-request, JetStream busy or leaderless): "cannot tell now", never "not there".
+ */
+export function isUnavailable(error: unknown): boolean {
+  if (isTimeout(error) || isNoResponders(error) || isNotSent(error)) return true;
+  return [...causes(error)].some(
+    (cause) =>
+      cause instanceof natsErrors.RequestError ||
+      cause instanceof natsErrors.ConnectionError ||
+      (cause instanceof JetStreamApiError && cause.status >= 500) ||
+      (cause.name === 'JetStreamStatusError' && (cause as Error & { code: number }).code >= 408 && !isMessageNotFound(cause)),
+  );
 }

@@ -65,8 +65,8 @@ export const replay: CommandDef = {
     'dry-run': { type: 'boolean', description: 'change nothing: show recorded vs replayed states and the first divergence' },
   },
   notes: [
-    'a real replay moves the order onto the current machine version and re-sends from the first divergence with new command ids;',
-    'it exits 1 when there is nothing to replay (no divergence)',
+    'a real replay moves a running or stuck order onto the current machine version and re-sends from the first divergence with new command ids;',
+    'it exits 1 when there is nothing to replay (no divergence) or the order is finished (completed, cancelled, failed: never re-opened)',
     'example: saga-ctl replay ord_… --dry-run',
   ],
   async run(ctx) {

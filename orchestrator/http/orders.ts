@@ -2,11 +2,13 @@
  * /api/orders: submit, read, list, and the operator actions. Schemas sit next to handlers.
  */
 import { createHash } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { SubmitProblem } from '../../api/contract.ts';
+import { isUnavailable } from '../../lib/nats-errors.ts';
 import { linkTo, traceparentOf } from '../../lib/telemetry.ts';
 import type { OperatorAction, SagaStatus } from '../../machines/index.ts';
 import { summaryView, type SagaFilter } from '../saga/catalog.ts';
-import { performAction } from '../ops/actions.ts';
+import { historyActor, performAction } from '../ops/actions.ts';
 import type { Submission } from '../saga/entry.ts';
 import { replayDryRun } from '../saga/replay.ts';
 import { requireOps } from './auth.ts';
@@ -109,6 +111,34 @@ function requestHashOf(body: SubmitBody): string {
   return createHash('sha256').update(canonical).digest('hex');
 }
 
+/** Seconds a client should wait before it retries or looks the order up. */
+const RETRY_AFTER_S = 2;
+
+/**
+ * A submit that did not end in 202, said as it is (DESIGN rule 8): 503 "not accepted" only when
+ * this request certainly stored nothing; 504 "unknown" when it may have, naming the order so the
+ * client can look it up or retry with the same Idempotency-Key instead of ordering twice.
+ */
+function sendSubmitProblem(reply: FastifyReply, outcome: SubmitProblem['outcome'], orderId: string, idempotencyKey: string | undefined, cause: string) {
+  const self = `/api/orders/${orderId}`;
+  const retry = idempotencyKey ? 'retry with the same Idempotency-Key' : 'send an Idempotency-Key with every order so that a retry is safe';
+  const body: SubmitProblem =
+    outcome === 'unknown'
+      ? {
+          type: 'about:blank',
+          title: 'Outcome unknown',
+          status: 504,
+          detail: `${cause}. Look it up at GET ${self} before ordering again${idempotencyKey ? `, or ${retry}` : ` (without an Idempotency-Key a new POST is a new order; ${retry})`}`,
+          outcome,
+          orderId,
+          retryable: true,
+          links: { self },
+        }
+      : { type: 'about:blank', title: 'Service unavailable', status: 503, detail: `${cause}${idempotencyKey ? ` (${retry})` : ''}`, outcome, orderId, retryable: true, links: { self } };
+  if (outcome === 'unknown') reply.header('Location', self);
+  return reply.code(body.status).header('Retry-After', String(RETRY_AFTER_S)).type('application/problem+json').send(body);
+}
+
 export async function ordersRoutes(app: FastifyInstance): Promise<void> {
   const { runtime, catalog, config, audit } = app.saga;
 
@@ -148,7 +178,16 @@ export async function ordersRoutes(app: FastifyInstance): Promise<void> {
         reply.code(202).send({ orderId, state: existing.view.state, status: existing.view.status, links: existing.view.links });
         return true;
       };
-      if (idempotencyKey && (await replay())) return reply;
+      if (idempotencyKey) {
+        try {
+          if (await replay()) return reply;
+        } catch (error) {
+          if (!isUnavailable(error)) throw error;
+          // Nothing was sent yet: this request certainly stored nothing (an earlier one with the same key may have).
+          request.log.warn({ err: error, orderId }, 'idempotency check failed: NATS unavailable');
+          return sendSubmitProblem(reply, 'notAccepted', orderId, idempotencyKey, `whether this Idempotency-Key's order ${orderId} exists cannot be checked now (NATS JetStream does not answer); this request stored nothing, retry later`);
+        }
+      }
 
       // The order's trace is this request's: its span is the root of everything the order does.
       const traceparent = traceparentOf(request.traceContext);
@@ -159,17 +198,27 @@ export async function ordersRoutes(app: FastifyInstance): Promise<void> {
         ...(idempotencyKey ? { idempotencyKey } : {}),
         requestHash,
       };
-      let stored: { duplicate: boolean };
-      try {
-        stored = await runtime.submit(submission);
-      } catch (error) {
-        request.log.error({ err: error, orderId }, 'submission not stored');
-        throw new HttpProblem(503, 'Service unavailable', 'the order could not be stored; it was not accepted, retry later', {
-          retryable: true,
-        });
+      const outcome = await runtime.submit(submission);
+      if (outcome.kind === 'notStored') {
+        request.log.warn({ orderId, reason: outcome.reason }, 'submission not stored');
+        return sendSubmitProblem(reply, 'notAccepted', orderId, idempotencyKey, `the order could not be stored (${outcome.reason}); it was not accepted, retry later`);
       }
-      // A concurrent request with the same key won the race: answer with its order.
-      if (stored.duplicate && (await replay())) return reply;
+      if (outcome.kind === 'unknown') {
+        request.log.error({ orderId, reason: outcome.reason, attempts: outcome.attempts }, 'submission outcome unknown');
+        return sendSubmitProblem(reply, 'unknown', orderId, idempotencyKey, `JetStream did not confirm in time whether order ${orderId} was stored (${outcome.reason}); it may have been accepted`);
+      }
+      // With a key, a concurrent request with the same key may have won the race: answer with its
+      // order (422 if its body differs). Without one the id is ours alone, so a duplicate is our
+      // own earlier attempt that JetStream stored before it answered.
+      if (outcome.duplicate && idempotencyKey) {
+        try {
+          if (await replay()) return reply;
+        } catch (error) {
+          if (!isUnavailable(error)) throw error;
+          request.log.warn({ err: error, orderId }, 'stored order could not be read back');
+          return sendSubmitProblem(reply, 'unknown', orderId, idempotencyKey, `order ${orderId} is stored, but could not be read to check that it is this request's order`);
+        }
+      }
       const traceUrl = traceUrlFor(config.traceUrlTemplate, traceparent);
       return reply
         .code(202)
@@ -178,9 +227,29 @@ export async function ordersRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.get<{ Params: { orderId: string } }>('/api/orders/:orderId', { schema: { params: orderIdParams } }, async (request) => {
-    const found = await existingOrder(request.params.orderId);
-    if (!found) throw new HttpProblem(404, 'Not found', `no order ${request.params.orderId}`);
+  app.get<{ Params: { orderId: string } }>('/api/orders/:orderId', { schema: { params: orderIdParams } }, async (request, reply) => {
+    const { orderId } = request.params;
+    let found: Awaited<ReturnType<typeof existingOrder>>;
+    try {
+      found = await existingOrder(orderId);
+    } catch (error) {
+      if (!isUnavailable(error)) throw error;
+      // "Cannot tell now" is not "not found": a client told 404 might order again.
+      request.log.warn({ err: error, orderId }, 'order lookup failed: NATS unavailable');
+      return reply
+        .code(503)
+        .header('Retry-After', String(RETRY_AFTER_S))
+        .type('application/problem+json')
+        .send({
+          type: 'about:blank',
+          title: 'Service unavailable',
+          status: 503,
+          detail: `the order store (NATS JetStream) does not answer; whether order ${orderId} exists cannot be told now, retry later`,
+          orderId,
+          retryable: true,
+        });
+    }
+    if (!found) throw new HttpProblem(404, 'Not found', `no order ${orderId}`);
     return found.view;
   });
 
@@ -208,12 +277,13 @@ export async function ordersRoutes(app: FastifyInstance): Promise<void> {
         if (!stored) throw new HttpProblem(404, 'Not found', `no order ${orderId}`);
         return replayDryRun(stored.entry);
       }
-      const result = await runtime.rebase(orderId, { actor: request.actor, reason }, linkTo(request.traceContext));
+      const result = await runtime.rebase(orderId, { actor: historyActor(request.actor, request.authenticatedAs), reason }, linkTo(request.traceContext));
       if (result.kind === 'unknownSaga') throw new HttpProblem(404, 'Not found', `no order ${orderId}`);
-      const audited = { actor: request.actor, action: 'replay', target: `order:${orderId}`, reason };
-      if (result.kind === 'unchanged') {
+      const audited = { actor: request.actor, authenticatedAs: request.authenticatedAs, action: 'replay', target: `order:${orderId}`, reason };
+      if (result.kind !== 'rebased') {
         await audit.record({ ...audited, result: 'refused', detail: result.detail });
-        throw new HttpProblem(409, 'Nothing to replay', result.detail, { plan: result.plan });
+        const title = result.kind === 'refused' ? 'Action not allowed' : 'Nothing to replay';
+        throw new HttpProblem(409, title, result.detail, { plan: result.plan });
       }
       const { from, to } = result.entry.history.at(-1)!;
       await audit.record({ ...audited, result: 'applied', detail: `${from} → ${to} on ${result.entry.machineVersion}` });
@@ -232,6 +302,7 @@ export async function ordersRoutes(app: FastifyInstance): Promise<void> {
           orderId,
           action,
           actor: request.actor,
+          authenticatedAs: request.authenticatedAs,
           reason: request.body.reason,
           links: linkTo(request.traceContext),
         });

@@ -5,7 +5,7 @@
  * message ids. A CAS conflict (another instance, or a timer, got there first) re-applies the
  * event to the fresh entry.
  */
-import { headers as natsHeaders } from '@nats-io/transport-node';
+import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { codec } from '../../lib/codec.ts';
@@ -18,6 +18,7 @@ import type { SagaMetrics } from '../metrics.ts';
 import type { SagaEvent } from '../../machines/index.ts';
 import { buildCommand } from './commands.ts';
 import { submissionOf, submissionToProto } from './submissions.ts';
+import { connectedNow, publishUntilKnown, type SubmitOutcome } from './submit-outcome.ts';
 import { applyEvent, startSaga, type ApplyResult, type RuntimeSettings, type SagaEntry, type Submission } from './entry.ts';
 import { KeyedSerializer } from './keyed-serializer.ts';
 import { RecentEntries, type StoredSaga } from './recent-entries.ts';
@@ -87,26 +88,28 @@ export class SagaRuntime {
   /**
    * Store a submission in JetStream: from its acknowledgement on, the order exists. The
    * message id is the order id, so a retried submit within the dedup window is dropped by
-   * JetStream, and a later one by the saga's create-if-absent.
+   * JetStream, and a later one by the saga's create-if-absent. Without an acknowledgement the
+   * same message goes out again until one comes; the outcome says only what is known.
    */
-  async submit(submission: Submission): Promise<{ duplicate: boolean }> {
+  async submit(submission: Submission): Promise<SubmitOutcome> {
     const { order } = submission;
-    const message = submissionToProto(submission, Date.now());
+    const data = codec.submission.encode(submissionToProto(submission, Date.now()));
     const h = natsHeaders();
     h.set(HEADERS.orderId, order.orderId);
     h.set(HEADERS.traceparent, submission.traceparent);
-    const ack = await this.js.publish(SUBJECTS.submitted(order.orderId), codec.submission.encode(message), {
-      msgID: order.orderId,
-      headers: h,
-    });
-    return { duplicate: ack.duplicate };
+    const subject = SUBJECTS.submitted(order.orderId);
+    // The client keeps its connection as `nc` (JetStreamClientImpl); only to see whether it is up now.
+    const nc = (this.js as unknown as { nc?: NatsConnection }).nc;
+    return publishUntilKnown(
+      (timeout) => this.js.publish(subject, data, { msgID: order.orderId, headers: h, timeout }),
+      () => !nc || connectedNow(nc),
+    );
   }
 
-  /** A stored submission whose saga has not started yet (the inbox has not reached it). */
+  /** A stored submission whose saga has not started yet (the inbox has not reached it); throws when JetStream cannot tell now. */
   async findSubmission(orderId: string): Promise<Submission | null> {
-    const stored = await this.jsm.streams
-      .getMessage(STREAMS.events, { last_by_subj: SUBJECTS.submitted(orderId) })
-      .catch(() => null);
+    // Null only for the server's definite "no such message"; an outage throws.
+    const stored = await this.jsm.streams.getMessage(STREAMS.events, { last_by_subj: SUBJECTS.submitted(orderId) });
     if (!stored) return null;
     try {
       return submissionOf(codec.submission.decode(stored.data));
@@ -115,7 +118,7 @@ export class SagaRuntime {
     }
   }
 
-  /** The saga as a direct get finds it: any replica may answer, so it may lag the leader. */
+  /** The saga as a direct get finds it: any replica may answer, so it may lag the leader. Null only when there is no such key; an outage throws. */
   read(orderId: string): Promise<StoredSaga | null> {
     return readFrom(this.sagas, orderId);
   }

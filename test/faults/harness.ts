@@ -13,14 +13,17 @@
  * dictates, none left running; per order and in total, charged − refunded = the totals of the
  * completed orders and reserved − released = shipped − cancelled shipments; no effect applied
  * twice; no saga's history lost or rolled back (what was seen during the run is a prefix of the
- * final history) and no event id twice.
+ * final history) and no event id twice; and no order exists whose submitter was told it was not
+ * accepted (DESIGN rule 8). The load is a careful client: on 503 "not accepted" it retries with
+ * the same Idempotency-Key, or orders anew without one; on 504 "outcome unknown" it retries with
+ * the same key, or without one looks the named order up until the API can tell.
  */
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { expect } from 'vitest';
-import { BUCKETS, CONSUMERS, STREAMS } from '../../lib/topology.ts';
+import { BUCKETS, CONSUMERS, STREAMS, SUBJECTS } from '../../lib/topology.ts';
 import { listLedger } from '../../workers/ledger.ts';
 import { checkBooks, type BooksReport } from '../support/books.ts';
 import { EXPECTED_STATUS, orderFor, SCENARIOS, type Scenario } from '../support/orders.ts';
@@ -61,6 +64,8 @@ export interface Answer {
 
 export interface LoadOptions {
   orders: number;
+  /** Every n-th order goes without an Idempotency-Key (0: all have one). */
+  unkeyedEvery?: number;
   /** Submissions started per second (spreads the load over the fault window). */
   perSecond?: number;
   concurrency?: number;
@@ -90,8 +95,12 @@ export interface FaultReport {
   totals: BooksReport['totals'];
   /** Histories that lost, reordered or repeated events. */
   historyProblems: string[];
-  /** Answers that break the API contract under faults (anything but 202, 503, or no answer). */
+  /** Answers that break the API contract under faults (anything but 202, 503, 504 "unknown", or no answer). */
   badAnswers: string[];
+  /** Orders whose submitter was told "not accepted" (and never anything else), or that answered 404 when looked up after "unknown". */
+  toldNotAccepted: number;
+  /** Of those, the ones that exist after all: a submitter told "no" whose order runs anyway. */
+  existsAfterNotAccepted: string[];
   /** Consumers with messages still pending when the check ran. */
   notQuiet: string[];
 }
@@ -101,6 +110,8 @@ export class FaultRun {
   readonly faults: FaultRecord[] = [];
   readonly answers: Record<string, number> = {};
   readonly badAnswers: string[] = [];
+  /** Order ids the API said were not accepted (or not found after "unknown"): they must never exist. */
+  readonly toldNotAccepted = new Set<string>();
   /** Per order, the longest list of event ids seen while the run went on. */
   private readonly seen = new Map<string, string[]>();
   private readonly seenStatus = new Map<string, string>();
@@ -143,28 +154,93 @@ export class FaultRun {
     }
   }
 
-  /** Submit one order, retrying with the same Idempotency-Key while the system is down. */
-  async submit(n: number, scenario: Scenario, tries = 40): Promise<Accepted | null> {
+  /** Count an answer to POST /api/orders; a problem outside the contract is a bad answer. */
+  private tally(n: number, answer: Answer): void {
+    this.answers[answer.status] = (this.answers[answer.status] ?? 0) + 1;
+    const allowed = answer.status === 202 || answer.status === 'unreachable' || answer.status === 503 || (answer.status === 504 && answer.body?.outcome === 'unknown');
+    if (!allowed) this.badAnswers.push(`POST /api/orders #${n}: ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`);
+    if (answer.body?.outcome && typeof answer.body.orderId !== 'string') {
+      this.badAnswers.push(`POST /api/orders #${n}: ${answer.status} names no order: ${JSON.stringify(answer.body).slice(0, 300)}`);
+    }
+  }
+
+  private accept(orderId: string, scenario: Scenario, body: ReturnType<typeof orderFor>): Accepted {
+    const order: Accepted = {
+      orderId,
+      scenario,
+      totalCents: body.items.reduce((sum, item) => sum + item.quantity * item.unitPriceCents, 0),
+      acceptedAt: Date.now(),
+    };
+    if (!this.accepted.some((o) => o.orderId === order.orderId)) this.accepted.push(order);
+    return order;
+  }
+
+  /**
+   * After "outcome unknown": GET the named order until the API can tell (200: it exists, 404: it
+   * does not). A 503 "cannot tell now" is waited out.
+   */
+  private async lookUp(orderId: string, tries = 60): Promise<'exists' | 'missing' | 'cannotTell'> {
+    for (let attempt = 1; attempt <= tries; attempt++) {
+      const answer = await this.request(`/api/orders/${orderId}`);
+      if (answer.status === 200) return 'exists';
+      if (answer.status === 404) return 'missing';
+      await sleep(Math.min(1000, 200 * attempt));
+    }
+    return 'cannotTell';
+  }
+
+  /** Submit one order as a careful client would (see the file's comment); null when it gave up. */
+  async submit(n: number, scenario: Scenario, tries = 40, keyed = true): Promise<Accepted | null> {
+    return keyed ? this.submitKeyed(n, scenario, tries) : this.submitUnkeyed(n, scenario, tries);
+  }
+
+  /** With an Idempotency-Key: retry with the same key until a 202. */
+  private async submitKeyed(n: number, scenario: Scenario, tries: number): Promise<Accepted | null> {
     const body = orderFor(scenario, n);
     const key = `${this.scenario}-${n}`;
+    let orderId: string | undefined;
+    let onlyRefusals = true;
     for (let attempt = 1; attempt <= tries; attempt++) {
       const answer = await this.request('/api/orders', { body, headers: { 'idempotency-key': key } });
-      this.answers[answer.status] = (this.answers[answer.status] ?? 0) + 1;
-      if (answer.status === 202) {
-        const order: Accepted = {
-          orderId: answer.body.orderId,
-          scenario,
-          totalCents: body.items.reduce((sum, item) => sum + item.quantity * item.unitPriceCents, 0),
-          acceptedAt: Date.now(),
-        };
-        if (!this.accepted.some((o) => o.orderId === order.orderId)) this.accepted.push(order);
-        return order;
+      this.tally(n, answer);
+      if (answer.status === 202) return this.accept(answer.body.orderId, scenario, body);
+      orderId ??= typeof answer.body?.orderId === 'string' ? answer.body.orderId : undefined;
+      if (!(answer.status === 503 && answer.body?.outcome === 'notAccepted')) onlyRefusals = false;
+      // A 4xx is final; any 5xx or no answer is retried with the same key.
+      if (typeof answer.status === 'number' && answer.status < 500) return null;
+      await sleep(Math.min(1000, 100 * attempt));
+    }
+    this.refused++;
+    if (orderId && onlyRefusals) this.toldNotAccepted.add(orderId);
+    else if (orderId && (await this.lookUp(orderId)) === 'exists') return this.accept(orderId, scenario, body);
+    return null;
+  }
+
+  /**
+   * Without a key every POST is a new order: on "not accepted" order anew; on "unknown" look the
+   * named order up, and order anew only once the API says it does not exist.
+   */
+  private async submitUnkeyed(n: number, scenario: Scenario, tries: number): Promise<Accepted | null> {
+    const body = orderFor(scenario, n);
+    for (let attempt = 1; attempt <= tries; attempt++) {
+      const answer = await this.request('/api/orders', { body });
+      this.tally(n, answer);
+      if (answer.status === 202) return this.accept(answer.body.orderId, scenario, body);
+      const orderId: string | undefined = typeof answer.body?.orderId === 'string' ? answer.body.orderId : undefined;
+      if (typeof answer.status === 'number' && answer.status < 500) return null;
+      if (answer.status === 503 && answer.body?.outcome === 'notAccepted' && orderId) this.toldNotAccepted.add(orderId);
+      if (answer.status === 504 && orderId) {
+        const found = await this.lookUp(orderId);
+        if (found === 'exists') return this.accept(orderId, scenario, body);
+        if (found === 'missing') this.toldNotAccepted.add(orderId);
+        else {
+          this.badAnswers.push(`GET /api/orders/${orderId} after "unknown" never told whether it exists`);
+          return null;
+        }
       }
-      if (answer.status !== 503 && answer.status !== 'unreachable') {
-        this.badAnswers.push(`POST /api/orders #${n}: ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`);
-        // A 4xx is final; any other 5xx is retried as a careful client would (same key).
-        if (typeof answer.status === 'number' && answer.status < 500) return null;
-      }
+      // No answer at all: without a key nobody can tell which order that was; the harness sends
+      // orders without a key only where the API stays reachable, so this counts against the run.
+      if (answer.status === 'unreachable') this.badAnswers.push(`POST /api/orders #${n} (no key): no answer, outcome unknowable`);
       await sleep(Math.min(1000, 100 * attempt));
     }
     this.refused++;
@@ -173,7 +249,7 @@ export class FaultRun {
 
   /** Bounded load: `orders` submissions cycling through the four outcomes; resolves when all are answered. */
   async load(options: LoadOptions): Promise<void> {
-    const { orders, perSecond = 25, concurrency = 16, tries = 40 } = options;
+    const { orders, perSecond = 25, concurrency = 16, tries = 40, unkeyedEvery = 0 } = options;
     this.observe();
     let next = 0;
     const startedAt = Date.now();
@@ -183,7 +259,7 @@ export class FaultRun {
           const n = next++;
           const due = startedAt + (n * 1000) / perSecond;
           if (due > Date.now()) await sleep(due - Date.now());
-          await this.submit(n, SCENARIOS[n % SCENARIOS.length]!, tries);
+          await this.submit(n, SCENARIOS[n % SCENARIOS.length]!, tries, !(unkeyedEvery > 0 && n % unkeyedEvery === 0));
         }
       }),
     );
@@ -309,6 +385,7 @@ export class FaultRun {
       known.map((o) => ({ orderId: o.orderId, status: latest.get(o.orderId).status, totalCents: o.totalCents })),
     );
     const doubleEffects = await findDoubleEffects(nc, new Set(ids));
+    const existsAfterNotAccepted = await findExisting(nc, [...this.toldNotAccepted]);
     const bookProblems = books.problems.map((p) => `${p.orderId}: ${p.problem}`);
     const { totals } = books;
     if (totals.charged - totals.refunded !== totals.completedTotals) {
@@ -339,6 +416,8 @@ export class FaultRun {
       totals,
       historyProblems,
       badAnswers: [...this.badAnswers],
+      toldNotAccepted: this.toldNotAccepted.size,
+      existsAfterNotAccepted,
       notQuiet,
     };
     publish(report);
@@ -418,6 +497,19 @@ export async function waitQuiet(nc: NatsConnection, timeoutMs: number): Promise<
   return busy;
 }
 
+/** Of these order ids, those that exist: a saga entry, or a submission in the stream. */
+export async function findExisting(nc: NatsConnection, orderIds: string[]): Promise<string[]> {
+  const jsm = await jetstreamManager(nc);
+  const sagas = await new Kvm(nc).open(BUCKETS.sagas);
+  const existing: string[] = [];
+  for (const orderId of orderIds) {
+    const entry = await sagas.get(orderId);
+    const submitted = await jsm.streams.getMessage(STREAMS.events, { last_by_subj: SUBJECTS.submitted(orderId) });
+    if (entry || submitted) existing.push(`${orderId}: told not accepted, but ${entry ? 'its saga' : 'its submission'} exists`);
+  }
+  return existing;
+}
+
 /** Effects a ledger holds more than once for the same order and step (each should be there at most once). */
 export async function findDoubleEffects(nc: NatsConnection, orderIds: Set<string>): Promise<string[]> {
   const doubles: string[] = [];
@@ -447,7 +539,8 @@ function publish(report: FaultReport): void {
     [
       `[faults] ${report.scenario} (${report.profile}): ${report.orders} orders accepted, ${report.refused} refused, ${report.faults.length} faults, ` +
         `lost ${report.lost.length}, double effects ${report.doubleEffects.length}, wrong status ${report.wrongStatus.length}, ` +
-        `book problems ${report.bookProblems.length}, history problems ${report.historyProblems.length}, ${Math.round(report.durationMs / 1000)} s`,
+        `book problems ${report.bookProblems.length}, history problems ${report.historyProblems.length}, ` +
+        `told not accepted ${report.toldNotAccepted} (existing anyway ${report.existsAfterNotAccepted.length}), ${Math.round(report.durationMs / 1000)} s`,
       `  answers: ${JSON.stringify(report.answers)}`,
       ...recovery.map((r) => `  ${r}`),
     ].join('\n'),
@@ -468,7 +561,8 @@ export function expectClean(report: FaultReport, options: { minOrders?: number }
   expect(report.doubleEffects, 'effects applied twice').toEqual([]);
   expect(report.bookProblems, 'books that do not balance').toEqual([]);
   expect(report.historyProblems, 'histories lost or rolled back').toEqual([]);
-  expect(report.badAnswers, 'answers outside 202/503/unreachable').toEqual([]);
+  expect(report.badAnswers, 'answers outside 202/503/504 unknown/unreachable').toEqual([]);
+  expect(report.existsAfterNotAccepted, 'orders that exist although their submitter was told they were not accepted').toEqual([]);
   expect(report.notQuiet, 'consumers still busy').toEqual([]);
   expect(report.faults.every((f) => f.recoveryMs !== null), 'every fault recovered').toBe(true);
   expect(report.orders).toBeGreaterThanOrEqual(options.minOrders ?? 1);
