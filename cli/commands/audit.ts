@@ -20,6 +20,8 @@ export const audit: CommandDef = {
     ctx.out.line(
       ...table(answer.items, [
         { header: 'TIME', value: (r) => dateTime(r.at) },
+        // What the request proved (older records have none), then the name it acted under.
+        { header: 'TOKEN', value: (r) => r.authenticatedAs ?? '', max: 20 },
         { header: 'ACTOR', value: (r) => r.actor, max: 20 },
         { header: 'ACTION', value: (r) => r.action },
         { header: 'TARGET', value: (r) => r.target },

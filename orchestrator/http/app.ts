@@ -11,7 +11,7 @@ import { overviewRoutes } from './overview.ts';
 import { streamRoutes } from './stream.ts';
 import { systemRoutes } from './system.ts';
 import { uiRoutes } from './ui-static.ts';
-import { registerProblemHandler } from './problems.ts';
+import { frameworkProblem, registerProblemHandler } from './problems.ts';
 import { registerSecurityHeaders } from './security-headers.ts';
 import type { SagaServices } from './services.ts';
 import { registerValidators } from './validation.ts';
@@ -23,6 +23,8 @@ export async function buildApp(services: SagaServices, logger: Logger): Promise<
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT_BYTES,
     logController: new LogController({ disableRequestLogging: true }),
+    // A URL the router cannot decode answers a problem like every other error.
+    frameworkErrors: frameworkProblem,
   });
   app.decorate('saga', services);
   registerValidators(app);

@@ -1,17 +1,41 @@
 /**
- * Who may do what. Reads are open unless READ_TOKEN is set; acting (operator actions, bulk,
- * dead letters) needs an OPS_TOKEN when one is set. The actor recorded in the history and the
- * audit stream is the X-Actor header, else the token's label.
+ * Who may do what, decided on the route that matched (never on the raw URL, which the router
+ * decodes: `/%61pi/orders` is `/api/orders`). Every route under /api needs a read token when
+ * READ_TOKEN is set, unless it is marked `access: 'open'`; so does a request that matches no
+ * route. Acting (routes with `requireOps`) needs an ops token when OPS_TOKEN is set.
+ * The UI's files and the process probes (/health, /ready, /metrics) hold no order data: open.
  */
 import { timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import type { LabelledToken } from '../../lib/config.ts';
+import { ANONYMOUS } from '../ops/audit.ts';
 import { HttpProblem } from './problems.ts';
 
+/** What a route needs: nothing, a read (or ops) token, or an ops token. */
+export type Access = 'open' | 'read' | 'ops';
+
+export interface RouteAccess {
+  method: string;
+  url: string;
+  access: Access;
+}
+
 declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Who may call the route; unset: decided by `defaultAccess`. */
+    access?: Access;
+    /** The route also takes the token as `?access_token=` (EventSource cannot send headers). */
+    tokenInQuery?: boolean;
+  }
   interface FastifyRequest {
-    /** Who is acting, for the audit trail. */
+    /** The name the operator acts under, for the history and the audit: X-Actor, else `authenticatedAs`. */
     actor: string;
+    /** The label of the token the request proved (ops before read), else 'anonymous'. */
+    authenticatedAs: string;
+  }
+  interface FastifyInstance {
+    /** Every route registered so far and what it needs, in registration order. */
+    routeAccess: RouteAccess[];
   }
 }
 
@@ -21,12 +45,14 @@ function sameSecret(a: string, b: string): boolean {
   return left.length === right.length && timingSafeEqual(left, right);
 }
 
+/** The presented token: `Authorization: Bearer` (any case, RFC 7235), or the query where the route allows it. */
 function bearerOf(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
-  if (header?.startsWith('Bearer ')) return header.slice(7).trim();
-  // EventSource cannot send headers: the live stream may carry the token in the query.
-  const query = request.query as { access_token?: string } | undefined;
-  return request.url.startsWith('/api/stream') ? query?.access_token : undefined;
+  const scheme = header ? /^bearer[ \t]+(\S+)[ \t]*$/i.exec(header) : null;
+  if (scheme) return scheme[1];
+  if (!request.routeOptions.config?.tokenInQuery) return undefined;
+  const query = request.query as { access_token?: unknown } | undefined;
+  return typeof query?.access_token === 'string' ? query.access_token : undefined;
 }
 
 const findToken = (tokens: LabelledToken[], presented: string | undefined) =>
@@ -37,18 +63,36 @@ function actorHeader(request: FastifyRequest): string | undefined {
   return typeof value === 'string' && value.trim() ? value.trim().slice(0, 100) : undefined;
 }
 
-/** Paths anyone may read: the process probes, the UI's files and its start-up config. */
-const isOpenPath = (url: string) => !url.startsWith('/api/') || url.startsWith('/api/config');
+const isApiRoute = (url: string) => url === '/api' || url.startsWith('/api/');
+
+/** What a route needs when it does not say: acting routes an ops token, every other API route a read token. */
+function defaultAccess(route: RouteOptions): Access {
+  if ([route.preHandler ?? []].flat().includes(requireOps)) return 'ops';
+  return isApiRoute(route.url) ? 'read' : 'open';
+}
+
+/** A request that matched no route is treated as a read: an unknown path tells nothing without a token. */
+const accessOf = (request: FastifyRequest): Access => (request.is404 ? 'read' : (request.routeOptions.config?.access ?? 'read'));
 
 export async function registerAuth(app: FastifyInstance): Promise<void> {
   const { opsTokens, readTokens } = app.saga.config;
-  app.decorateRequest('actor', 'anonymous');
+  app.decorateRequest('actor', ANONYMOUS);
+  app.decorateRequest('authenticatedAs', ANONYMOUS);
+  const table: RouteAccess[] = [];
+  app.decorate('routeAccess', table);
+
+  app.addHook('onRoute', (route) => {
+    const access = route.config?.access ?? defaultAccess(route);
+    route.config = { ...route.config, access };
+    for (const method of [route.method].flat()) table.push({ method, url: route.url, access });
+  });
 
   app.addHook('onRequest', async (request) => {
     const presented = bearerOf(request);
-    const ops = findToken(opsTokens, presented);
-    request.actor = actorHeader(request) ?? ops?.label ?? findToken(readTokens, presented)?.label ?? 'anonymous';
-    if (readTokens.length === 0 || isOpenPath(request.url) || ops || findToken(readTokens, presented)) return;
+    const proven = findToken(opsTokens, presented) ?? findToken(readTokens, presented);
+    request.authenticatedAs = proven?.label ?? ANONYMOUS;
+    request.actor = actorHeader(request) ?? request.authenticatedAs;
+    if (readTokens.length === 0 || proven || accessOf(request) === 'open') return;
     throw new HttpProblem(401, 'Unauthorized', 'reading needs Authorization: Bearer <READ_TOKEN or OPS_TOKEN>');
   });
 }
@@ -60,9 +104,15 @@ const isDryRun = (request: FastifyRequest) =>
 /** preHandler for every route that changes something. */
 export async function requireOps(this: FastifyInstance, request: FastifyRequest): Promise<void> {
   const { opsTokens, readTokens } = this.saga.config;
-  if (opsTokens.length === 0 || isDryRun(request)) return;
+  if (isDryRun(request)) return;
+  if (opsTokens.length === 0) {
+    // Reads are protected but nobody was given the right to act: acting is off, not open to all.
+    if (readTokens.length > 0) throw new HttpProblem(403, 'Forbidden', 'actions are disabled: READ_TOKEN is set without OPS_TOKEN');
+    return;
+  }
   const presented = bearerOf(request);
   if (findToken(opsTokens, presented)) return;
   if (findToken(readTokens, presented)) throw new HttpProblem(403, 'Forbidden', 'this token may read but not act');
   throw new HttpProblem(401, 'Unauthorized', presented ? 'the bearer token is not valid' : 'this action needs Authorization: Bearer <OPS_TOKEN>');
 }
+

@@ -1,7 +1,8 @@
-/** /api/dead-letters: list, show, redrive (one or all), discard. Acting needs an OPS_TOKEN. */
-import type { FastifyInstance } from 'fastify';
+/** /api/dead-letters: list, show, redrive (one or all), discard; and /api/audit, the operator trail. Acting needs an OPS_TOKEN. */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { requireOps } from './auth.ts';
 import { HttpProblem } from './problems.ts';
+import { ORDER_ID_PATTERN } from './order-ids.ts';
 
 const sequenceParams = {
   type: 'object',
@@ -18,6 +19,7 @@ const reasonBody = {
 export async function deadLetterRoutes(app: FastifyInstance): Promise<void> {
   const { deadLetters } = app.saga;
   const notFound = (sequence: number) => new HttpProblem(404, 'Not found', `no dead letter with sequence ${sequence}`);
+  const operatorOf = (request: FastifyRequest) => ({ actor: request.actor, authenticatedAs: request.authenticatedAs });
 
   app.get<{ Querystring: { limit: number; before?: number } }>(
     '/api/dead-letters',
@@ -41,7 +43,7 @@ export async function deadLetterRoutes(app: FastifyInstance): Promise<void> {
     '/api/dead-letters/:sequence/redrive',
     { schema: { params: sequenceParams, body: reasonBody }, preHandler: requireOps },
     async (request) => {
-      const letter = await deadLetters.redrive(request.params.sequence, request.actor, request.body.reason);
+      const letter = await deadLetters.redrive(request.params.sequence, operatorOf(request), request.body.reason);
       if (!letter) throw notFound(request.params.sequence);
       return { redriven: letter.sequence, to: letter.originalSubject };
     },
@@ -50,19 +52,20 @@ export async function deadLetterRoutes(app: FastifyInstance): Promise<void> {
   app.post<{ Body: { reason: string } }>(
     '/api/dead-letters/redrive-all',
     { schema: { body: reasonBody }, preHandler: requireOps },
-    async (request) => deadLetters.redriveAll(request.actor, request.body.reason),
+    async (request) => deadLetters.redriveAll(operatorOf(request), request.body.reason),
   );
 
   app.post<{ Params: { sequence: number }; Body: { reason: string } }>(
     '/api/dead-letters/:sequence/discard',
     { schema: { params: sequenceParams, body: reasonBody }, preHandler: requireOps },
     async (request) => {
-      const letter = await deadLetters.discard(request.params.sequence, request.actor, request.body.reason);
+      const letter = await deadLetters.discard(request.params.sequence, operatorOf(request), request.body.reason);
       if (!letter) throw notFound(request.params.sequence);
       return { discarded: letter.sequence };
     },
   );
 
+  // `orderId` is an order id and nothing else: a subject wildcard (`*`, `>`) would read other orders' trails.
   app.get<{ Querystring: { orderId?: string; limit: number } }>(
     '/api/audit',
     {
@@ -70,7 +73,7 @@ export async function deadLetterRoutes(app: FastifyInstance): Promise<void> {
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: { orderId: { type: 'string', maxLength: 64 }, limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 } },
+          properties: { orderId: { type: 'string', pattern: ORDER_ID_PATTERN }, limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 } },
         },
       },
     },

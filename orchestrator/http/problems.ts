@@ -2,8 +2,8 @@
  * Errors as RFC 9457 problem details: every 4xx/5xx the API sends has a title, a detail a
  * person can act on, and, for bad input, the fields at fault.
  */
-import { errors as natsErrors } from '@nats-io/transport-node';
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isNoResponders, isNotSent, isUnavailable } from '../../lib/nats-errors.ts';
 
 export interface FieldProblem {
   field: string;
@@ -45,61 +45,86 @@ function describe(error: AjvError): string {
   return error.message ?? 'is invalid';
 }
 
-const NATS_UNAVAILABLE = [
-  natsErrors.ConnectionError,
-  natsErrors.ClosedConnectionError,
-  natsErrors.DrainingConnectionError,
-  natsErrors.TimeoutError,
-  natsErrors.RequestError,
-  natsErrors.NoRespondersError,
-];
+/**
+ * How NATS (or JetStream behind it) failed a request, if it did (`null`: another error). A
+ * request that was never sent, or that nobody listened to, was not acted on; any other failure
+ * (a timeout, a connection lost mid-request, a JetStream server error) may have been.
+ */
+function natsFailureOf(error: unknown): 'notReached' | 'noAnswer' | null {
+  if (!isUnavailable(error)) return null;
+  return isNotSent(error) || isNoResponders(error) ? 'notReached' : 'noAnswer';
+}
 
-/** NATS (or JetStream behind it) did not answer: the request may be retried later. */
-function isNatsUnavailable(error: unknown): boolean {
-  for (let cause: unknown = error; cause instanceof Error; cause = cause.cause) {
-    if (NATS_UNAVAILABLE.some((type) => cause instanceof type)) return true;
-    if (cause.name === 'JetStreamNotEnabled') return true;
-  }
-  return false;
+const TITLES: Record<number, string> = {
+  400: 'Bad request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not found',
+  405: 'Method not allowed',
+  406: 'Not acceptable',
+  409: 'Conflict',
+  413: 'Payload too large',
+  414: 'URI too long',
+  415: 'Unsupported media type',
+  422: 'Unprocessable content',
+  429: 'Too many requests',
+  431: 'Request header fields too large',
+  500: 'Internal error',
+  503: 'Service unavailable',
+  504: 'Outcome unknown',
+};
+
+/** The problem's title: the status's name, so a 413 never reads "Bad request". */
+export const titleOf = (status: number) => TITLES[status] ?? (status >= 500 ? 'Server error' : 'Client error');
+
+/** A read changes nothing, so only a write can leave its outcome unknown. */
+const isRead = (method: string) => method === 'GET' || method === 'HEAD';
+
+/**
+ * What a 503 (or, when a write's outcome is unknown, a 504) may truthfully say. A read changed nothing. A write may have been carried out in part
+ * (a request takes several steps; an earlier one may have been stored before NATS went away), and
+ * a timed-out step may have been stored without an answer: the client must look before retrying.
+ */
+function unavailableDetail(method: string, failure: 'notReached' | 'noAnswer'): { detail: string; outcome?: 'unknown' } {
+  const what = failure === 'notReached' ? 'is not reachable' : 'did not answer in time';
+  if (isRead(method)) return { detail: `the order store (NATS JetStream) ${what}; nothing was changed, retry later` };
+  return {
+    detail: `the order store (NATS JetStream) ${what}; whether this request took effect is unknown: read the resource (e.g. GET the order, the audit trail) before retrying`,
+    outcome: 'unknown',
+  };
+}
+
+function sendProblem(reply: FastifyReply, status: number, detail: string, extra: Record<string, unknown> = {}, title = titleOf(status)) {
+  return reply.code(status).type('application/problem+json').send({ type: 'about:blank', title, status, detail, ...extra });
+}
+
+/**
+ * Fastify's `frameworkErrors`: what the router rejects before any route runs (a URL that is not
+ * valid percent-encoding, a path parameter over its length) answers a problem too.
+ */
+export function frameworkProblem(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const status = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : error.statusCode && error.statusCode < 500 ? error.statusCode : 400;
+  const detail = error.code === 'FST_ERR_BAD_URL' ? 'the URL is not valid (bad percent-encoding)' : error.message;
+  void sendProblem(reply, status, detail, status === 400 ? { errors: [{ field: 'url', message: detail }] } : {});
 }
 
 export function registerProblemHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError & { validation?: AjvError[]; validationContext?: string }, request, reply) => {
-    if (error instanceof HttpProblem) {
-      return reply
-        .code(error.status)
-        .type('application/problem+json')
-        .send({ type: 'about:blank', title: error.title, status: error.status, detail: error.detail, ...error.extra });
-    }
-    if (isNatsUnavailable(error)) {
+    if (error instanceof HttpProblem) return sendProblem(reply, error.status, error.detail, error.extra, error.title);
+    const natsFailure = natsFailureOf(error);
+    if (natsFailure) {
       request.log.warn({ err: error }, 'NATS unavailable');
-      return reply
-        .code(503)
-        .header('Retry-After', '1')
-        .type('application/problem+json')
-        .send({
-          type: 'about:blank',
-          title: 'Service unavailable',
-          status: 503,
-          detail: 'the order store (NATS JetStream) is not reachable; nothing was accepted or changed, retry later',
-          retryable: true,
-        });
+      const { detail, outcome } = unavailableDetail(request.method, natsFailure);
+      reply.header('Retry-After', '1');
+      // As for a submitted order: 503 changed nothing, 504 may have; the status alone tells.
+      return sendProblem(reply, outcome ? 504 : 503, detail, { retryable: true, ...(outcome ? { outcome } : {}) });
     }
     if (error.validation) {
       const errors: FieldProblem[] = error.validation.map((e) => ({
         field: fieldOf(e, error.validationContext),
         message: describe(e),
       }));
-      return reply
-        .code(400)
-        .type('application/problem+json')
-        .send({
-          type: 'about:blank',
-          title: 'Invalid request',
-          status: 400,
-          detail: errors.map((e) => `${e.field} ${e.message}`).join('; '),
-          errors,
-        });
+      return sendProblem(reply, 400, errors.map((e) => `${e.field} ${e.message}`).join('; '), { errors }, 'Invalid request');
     }
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status === 500) request.log.error({ err: error }, 'request failed');
@@ -111,21 +136,7 @@ export function registerProblemHandler(app: FastifyInstance): void {
           : status === 500
             ? 'internal error; nothing was changed by this request unless its response said so'
             : error.message;
-    return reply
-      .code(status)
-      .type('application/problem+json')
-      .send({
-        type: 'about:blank',
-        title: status === 500 ? 'Internal error' : 'Bad request',
-        status,
-        detail,
-        ...(status === 400 ? { errors: [{ field: 'body', message: detail }] } : {}),
-      });
+    return sendProblem(reply, status, detail, status === 400 ? { errors: [{ field: 'body', message: detail }] } : {});
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply
-      .code(404)
-      .type('application/problem+json')
-      .send({ type: 'about:blank', title: 'Not found', status: 404, detail: `no route ${request.method} ${request.url}` }),
-  );
+  app.setNotFoundHandler((request, reply) => sendProblem(reply, 404, `no route ${request.method} ${request.url}`));
 }

@@ -14,7 +14,8 @@ export async function streamRoutes(app: FastifyInstance): Promise<void> {
   const open = new Set<() => void>();
   app.addHook('onClose', async () => open.forEach((close) => close()));
 
-  app.get('/api/stream', (request, reply) => {
+  // EventSource cannot send headers: the token may come as `?access_token=`. No HEAD: a stream has no end to answer it with.
+  app.get('/api/stream', { config: { tokenInQuery: true }, exposeHeadRoute: false }, (request, reply) => {
     reply.hijack();
     const out = reply.raw;
     out.writeHead(200, {

@@ -1,14 +1,14 @@
 /**
  * One operator action on one saga: an event to the machine through the same CAS step as any
- * other, recorded in the saga's history and in the audit trail, whether it was applied or
- * refused. The HTTP routes and bulk jobs both act through here.
+ * other. Applied, it is in the saga's history and the audit trail; refused, it changed nothing
+ * in the saga and is in the audit trail only. The HTTP routes and bulk jobs both act through here.
  */
 import { randomUUID } from 'node:crypto';
 import type { Link } from '@opentelemetry/api';
 import type { OperatorAction } from '../../machines/index.ts';
 import { actionsAllowed, type SagaEntry } from '../saga/entry.ts';
 import type { SagaRuntime } from '../saga/runtime.ts';
-import type { AuditLog } from './audit.ts';
+import { ANONYMOUS, type AuditLog } from './audit.ts';
 
 const EVENT_OF: Record<OperatorAction, 'RETRY' | 'COMPENSATE' | 'CANCEL'> = {
   retry: 'RETRY',
@@ -24,20 +24,36 @@ export type ActionOutcome =
 export interface ActionRequest {
   orderId: string;
   action: OperatorAction;
+  /** The name the operator acts under (X-Actor, else the token's label). */
   actor: string;
+  /** The label of the token the request proved, where known: recorded next to `actor`. */
+  authenticatedAs?: string;
   reason: string;
   /** Set when the action is part of a bulk job, for the audit trail. */
   bulkId?: string;
+  /** A deterministic id makes a re-run of the same act a no-op (bulk jobs: one per job and order); default: a fresh one. */
+  eventId?: string;
   /** The operator's request span: the step (in the order's trace) links to it. */
   links?: Link[];
 }
 
+/** The actor as the saga's history shows it: the given name, and the proven token's label when there is one and it differs. */
+export function historyActor(actor: string, authenticatedAs: string | undefined): string {
+  return authenticatedAs === undefined || authenticatedAs === ANONYMOUS || authenticatedAs === actor ? actor : `${actor} (token: ${authenticatedAs})`;
+}
+
 export async function performAction(runtime: SagaRuntime, audit: AuditLog, request: ActionRequest): Promise<ActionOutcome> {
-  const { orderId, action, actor, reason, bulkId } = request;
-  const event = { type: EVENT_OF[action], actor, reason };
-  const outcome = await runtime.apply(orderId, event, `operator:${action}:${randomUUID()}`, { links: request.links ?? [] });
+  const { orderId, action, actor, authenticatedAs, reason, bulkId } = request;
+  const event = { type: EVENT_OF[action], actor: historyActor(actor, authenticatedAs), reason };
+  const outcome = await runtime.apply(orderId, event, request.eventId ?? `operator:${action}:${randomUUID()}`, { links: request.links ?? [] });
   if (outcome.kind === 'unknownSaga') return { result: 'unknown', detail: `no order ${orderId}` };
-  const audited = { actor, action: bulkId ? `bulk.${action}` : action, target: `order:${orderId}`, reason };
+  if (outcome.kind === 'duplicate') {
+    // The same act (same event id) was applied before, e.g. by a bulk job's run that crashed
+    // or lost its lease before recording it: it stands, once, and was audited then.
+    const current = await runtime.read(orderId);
+    if (current) return { result: 'applied', entry: current.entry, detail: `${action} was already applied by this request` };
+  }
+  const audited = { actor, ...(authenticatedAs ? { authenticatedAs } : {}), action: bulkId ? `bulk.${action}` : action, target: `order:${orderId}`, reason };
   const via = bulkId ? ` (bulk ${bulkId})` : '';
   if (outcome.kind !== 'applied') {
     const current = await runtime.read(orderId);

@@ -8,10 +8,13 @@ import type { JetStreamClient, JetStreamManager, StoredMsg } from '@nats-io/jets
 import { toJson } from '@bufbuild/protobuf';
 import { CommandSchema, OrderSubmittedSchema, ReplySchema, codec } from '../../lib/codec.ts';
 import { HEADERS, STREAMS } from '../../lib/topology.ts';
-import type { DeadLetter, DeadLetterPage } from '../../api/contract.ts';
-import type { AuditLog } from './audit.ts';
+import type { AuditRecord, DeadLetter, DeadLetterPage } from '../../api/contract.ts';
+import { unlessMissing, type AuditLog } from './audit.ts';
 
 export type { DeadLetter };
+
+/** Who acts, as the audit records it. */
+export type Operator = Pick<AuditRecord, 'actor' | 'authenticatedAs'>;
 
 const DLQ_HEADERS = new Set<string>([HEADERS.dlqReason, HEADERS.dlqSubject, HEADERS.dlqStream, HEADERS.dlqSequence, HEADERS.dlqService]);
 
@@ -76,7 +79,7 @@ export class DeadLetterDesk {
   }
 
   /** Publish it again on its original subject with its original headers, then remove it. */
-  async redrive(sequence: number, actor: string, reason: string): Promise<DeadLetter | null> {
+  async redrive(sequence: number, operator: Operator, reason: string): Promise<DeadLetter | null> {
     const message = await this.get(sequence);
     if (!message) return null;
     const letter = view(message);
@@ -88,7 +91,7 @@ export class DeadLetterDesk {
     // The message id makes a double redrive of the same letter a no-op within the dedup window.
     await this.js.publish(letter.originalSubject, message.data, { headers: h, msgID: `redrive:${STREAMS.deadLetters}:${sequence}` });
     await this.jsm.streams.deleteMessage(STREAMS.deadLetters, sequence);
-    await this.audit.record({ actor, action: 'dlq.redrive', target: `dlq:${sequence}`, reason, result: 'applied', detail: `to ${letter.originalSubject} (was: ${letter.reason})` });
+    await this.audit.record({ ...operator, action: 'dlq.redrive', target: `dlq:${sequence}`, reason, result: 'applied', detail: `to ${letter.originalSubject} (was: ${letter.reason})` });
     return letter;
   }
 
@@ -96,25 +99,26 @@ export class DeadLetterDesk {
    * Redrive the letters waiting when the call began. Only those: a letter whose cause is not
    * fixed comes back under a new sequence, and must not be redriven round and round.
    */
-  async redriveAll(actor: string, reason: string): Promise<{ redriven: number[] }> {
+  async redriveAll(operator: Operator, reason: string): Promise<{ redriven: number[] }> {
     const { first_seq: first, last_seq: last } = (await this.jsm.streams.info(STREAMS.deadLetters)).state;
     const redriven: number[] = [];
     for (let seq = first; seq <= last && seq > 0; seq++) {
-      if (await this.redrive(seq, actor, reason)) redriven.push(seq);
+      if (await this.redrive(seq, operator, reason)) redriven.push(seq);
     }
     return { redriven };
   }
 
-  async discard(sequence: number, actor: string, reason: string): Promise<DeadLetter | null> {
+  async discard(sequence: number, operator: Operator, reason: string): Promise<DeadLetter | null> {
     const message = await this.get(sequence);
     if (!message) return null;
     const letter = view(message);
     await this.jsm.streams.deleteMessage(STREAMS.deadLetters, sequence);
-    await this.audit.record({ actor, action: 'dlq.discard', target: `dlq:${sequence}`, reason, result: 'applied', detail: `${letter.originalSubject}: ${letter.reason}` });
+    await this.audit.record({ ...operator, action: 'dlq.discard', target: `dlq:${sequence}`, reason, result: 'applied', detail: `${letter.originalSubject}: ${letter.reason}` });
     return letter;
   }
 
+  /** `null` only when there is no such letter; an outage is thrown (the API answers 503, never 404). */
   private get(seq: number): Promise<StoredMsg | null> {
-    return this.jsm.streams.getMessage(STREAMS.deadLetters, { seq }).catch(() => null);
+    return unlessMissing(this.jsm.streams.getMessage(STREAMS.deadLetters, { seq }));
   }
 }

@@ -86,7 +86,7 @@ it('compensate without the token exits 1 with the 401 detail and changes nothing
   expect(applied.stdout).toContain(`compensate applied to ${ids.slowA}: stuck → cancellingShipment`);
   await until('the compensation to finish', async () => (await system.api(`/api/orders/${ids.slowA}`)).body.status === 'cancelled', 20_000);
   const order = (await system.api(`/api/orders/${ids.slowA}`)).body;
-  expect(order.history.find((row: any) => row.event === 'COMPENSATE')).toMatchObject({ actor: 'ops-anna', detail: 'customer gave up' });
+  expect(order.history.find((row: any) => row.event === 'COMPENSATE')).toMatchObject({ actor: 'ops-anna (token: operator)', detail: 'customer gave up' });
 
   // The audit trail names who did it, why and what happened (the 401 never reached the action).
   const audit = await sagaCtl(['audit', '--order', ids.slowA]);

@@ -1,0 +1,77 @@
+/**
+ * The orchestrator's Fastify app built as main.ts builds it, with the real services on a private
+ * nats-server, for `inject` tests of the HTTP layer. No deadlines and no workers; the inbox on request.
+ */
+import type { FastifyInstance } from 'fastify';
+import { loadConfig, type Config } from '../../lib/config.ts';
+import { createLogger } from '../../lib/logger.ts';
+import { createRegistry } from '../../lib/metrics.ts';
+import { connectNats, ensureTopology, type Nats } from '../../lib/topology.ts';
+import { buildApp } from '../../orchestrator/http/app.ts';
+import type { RouteAccess } from '../../orchestrator/http/auth.ts';
+import { SagaMetrics } from '../../orchestrator/metrics.ts';
+import { AuditLog } from '../../orchestrator/ops/audit.ts';
+import { BulkJobs } from '../../orchestrator/ops/bulk.ts';
+import { DeadLetterDesk } from '../../orchestrator/ops/dead-letters.ts';
+import { SagaCatalog } from '../../orchestrator/saga/catalog.ts';
+import { Inbox } from '../../orchestrator/saga/inbox.ts';
+import { SagaRuntime } from '../../orchestrator/saga/runtime.ts';
+import { jetstreamManager } from '@nats-io/jetstream';
+
+export interface TestApp {
+  app: FastifyInstance;
+  nats: Nats;
+  config: Config;
+  runtime: SagaRuntime;
+  /** Every route the app registered and what it needs (auth.ts collects them with an onRoute hook). */
+  routes: RouteAccess[];
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  /** The orchestrator's env, over NATS_URL. */
+  env?: Record<string, string>;
+  /** How long a JetStream API call waits, so that an outage answers within a test's patience. */
+  jsTimeoutMs?: number;
+  /** Settings over what the env gives, e.g. a combination loadConfig refuses. */
+  override?: Partial<Config>;
+  /** Run the saga inbox too, so submitted orders become sagas (no workers: they wait at their first step). */
+  runSagas?: boolean;
+}
+
+export async function buildTestApp(natsUrl: string, { env = {}, jsTimeoutMs, runSagas = false, override = {} }: TestAppOptions = {}): Promise<TestApp> {
+  const config = { ...loadConfig({ NATS_URL: natsUrl, LOG_LEVEL: 'silent', ...env }), ...override };
+  const logger = createLogger('orchestrator', config);
+  const registry = createRegistry('orchestrator');
+  const metrics = new SagaMetrics(registry);
+  const nats = await connectNats(config, 'http-test');
+  if (jsTimeoutMs) nats.jsm = await jetstreamManager(nats.nc, { timeout: jsTimeoutMs });
+  const topology = await ensureTopology(nats, config);
+  const runtime = new SagaRuntime(topology.sagas, topology.sagasOnLeader, nats.js, nats.jsm, config, logger, metrics);
+  const catalog = new SagaCatalog(logger);
+  runtime.onStored(({ revision }, summary) => catalog.observe(summary, revision));
+  await catalog.start(topology.sagas);
+  await catalog.ready;
+  const audit = new AuditLog(nats.js, nats.jsm);
+  const deadLetters = new DeadLetterDesk(nats.js, nats.jsm, audit);
+  const bulk = new BulkJobs(topology.bulkJobs, runtime, catalog, audit, config, logger);
+  const inbox = runSagas ? new Inbox(runtime, nats.js, logger, metrics) : undefined;
+  await inbox?.start(config.orchestratorConcurrency);
+
+  const app = await buildApp({ config, nats, topology, runtime, catalog, audit, deadLetters, bulk, metrics, registry }, logger);
+  await app.ready();
+  return {
+    app,
+    nats,
+    config,
+    runtime,
+    routes: app.routeAccess,
+    async close() {
+      await app.close();
+      await inbox?.stop();
+      bulk.stop();
+      catalog.stop();
+      await nats.nc.close();
+    },
+  };
+}
