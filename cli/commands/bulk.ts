@@ -23,6 +23,7 @@ function printJob(ctx: Context, job: BulkJob): void {
     `started:   ${dateTime(job.startedAt)} (${since(job.startedAt)} ago)`,
     ...(finished ? [`finished:  ${finished}`] : []),
     ...(job.cancelledBy ? [`cancelled: by ${job.cancelledBy.actor}: ${job.cancelledBy.reason}`] : []),
+    ...(job.failure ? [`failure:   ${job.failure}`] : []),
     `progress:  ${progressOf(job)}`,
   );
   const results = job.results ?? [];
@@ -90,7 +91,7 @@ function startCommand(action: 'retry' | 'compensate'): CommandDef {
       ...reasonUnlessDryRun,
       'dry-run': { type: 'boolean', description: 'only count the orders that match; change nothing' },
       wait: { type: 'boolean', description: 'follow the progress until the job ends, then summarise the results' },
-      'idempotency-key': { type: 'string', value: 'key', description: 'sending the same key again returns the same job' },
+      'idempotency-key': { type: 'string', value: 'key', description: 'sending the same key again returns the same job (with another filter or reason: refused)' },
     },
     notes: [
       'at least one filter is required',

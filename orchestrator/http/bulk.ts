@@ -1,7 +1,7 @@
 /** /api/bulk: retry or compensate every saga matching a filter, as a background job. */
 import type { FastifyInstance } from 'fastify';
 import type { BulkDryRun } from '../../api/contract.ts';
-import type { BulkAction, BulkFilter } from '../ops/bulk.ts';
+import { isBulkKeyReused, type BulkAction, type BulkFilter } from '../ops/bulk.ts';
 import { requireOps } from './auth.ts';
 import { SAGA_FILTER_PROPERTIES } from './orders.ts';
 import { HttpProblem } from './problems.ts';
@@ -45,7 +45,16 @@ export async function bulkRoutes(app: FastifyInstance): Promise<void> {
         return preview;
       }
       const idempotencyKey = request.headers['idempotency-key'];
-      const { job, created } = await bulk.start({ action, filter, reason, actor: request.actor, ...(idempotencyKey ? { idempotencyKey } : {}) });
+      const { job, created } = await bulk
+        .start({ action, filter, reason, actor: request.actor, ...(idempotencyKey ? { idempotencyKey } : {}) })
+        .catch((error: unknown) => {
+          if (!isBulkKeyReused(error)) throw error;
+          // As for orders: a reused key with another body is refused, never answered with the old job.
+          throw new HttpProblem(422, 'Idempotency-Key reused', 'this Idempotency-Key was used for a different bulk request (action, filter or reason)', {
+            errors: [{ field: 'headers.idempotency-key', message: 'was already used with a different request body' }],
+            jobId: error.jobId,
+          });
+        });
       return reply.code(created ? 202 : 200).header('Location', `/api/bulk/${job.id}`).send(job);
     },
   );

@@ -10,7 +10,8 @@ import type { FastifyInstance } from 'fastify';
 
 export const UI_DIST = fileURLToPath(new URL('../../ui/dist', import.meta.url));
 
-const isApiPath = (url: string) => /^\/(api|health|ready|metrics|docs)(\/|\?|$)/.test(url);
+/** `path` as the router decoded it, without its leading slashes: `API/orders` and `//api` are API paths too. */
+const isApiPath = (path: string) => /^(api|health|ready|metrics|docs)(\/|$)/i.test(path);
 
 export async function uiRoutes(app: FastifyInstance): Promise<void> {
   if (!existsSync(`${UI_DIST}/index.html`)) {
@@ -22,9 +23,9 @@ export async function uiRoutes(app: FastifyInstance): Promise<void> {
   }
   await app.register(fastifyStatic, { root: UI_DIST, wildcard: false });
   app.get('/*', (request, reply) => {
-    if (isApiPath(request.url)) return reply.callNotFound();
+    const file = (request.params as { '*': string })['*'].replace(/^\/+/, '');
+    if (isApiPath(file)) return reply.callNotFound();
     // A file built after start-up (a rebuilt bundle) is served too; any other path is a page.
-    const file = decodeURIComponent(request.url.split('?')[0]!).replace(/^\/+/, '');
     const path = resolve(UI_DIST, file);
     if (file && path.startsWith(`${UI_DIST}/`) && existsSync(path) && statSync(path).isFile()) return reply.sendFile(file);
     return reply.sendFile('index.html');
