@@ -187,6 +187,8 @@ export interface BulkJob {
   filter: SagaFilter;
   reason: string;
   actor: string;
+  /** The label of the token that started the job (`anonymous` where none is required). */
+  authenticatedAs?: string;
   state: 'running' | 'completed' | 'cancelled' | 'failed';
   total: number;
   done: number;
@@ -201,7 +203,7 @@ export interface BulkJob {
   owner: string;
   /** The owner's wall clock at its last heartbeat: for people only, no instance decides by it. */
   heartbeatAt: number;
-  cancelledBy?: { actor: string; reason: string };
+  cancelledBy?: { actor: string; authenticatedAs?: string; reason: string };
   /** Why a `failed` job stopped. */
   failure?: string;
 }

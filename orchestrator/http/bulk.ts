@@ -46,7 +46,7 @@ export async function bulkRoutes(app: FastifyInstance): Promise<void> {
       }
       const idempotencyKey = request.headers['idempotency-key'];
       const { job, created } = await bulk
-        .start({ action, filter, reason, actor: request.actor, ...(idempotencyKey ? { idempotencyKey } : {}) })
+        .start({ action, filter, reason, actor: request.actor, authenticatedAs: request.authenticatedAs, ...(idempotencyKey ? { idempotencyKey } : {}) })
         .catch((error: unknown) => {
           if (!isBulkKeyReused(error)) throw error;
           // As for orders: a reused key with another body is refused, never answered with the old job.
@@ -77,7 +77,7 @@ export async function bulkRoutes(app: FastifyInstance): Promise<void> {
       preHandler: requireOps,
     },
     async (request) => {
-      const job = await bulk.cancel(request.params.id, request.actor, request.body.reason);
+      const job = await bulk.cancel(request.params.id, request.actor, request.body.reason, request.authenticatedAs);
       if (!job) throw new HttpProblem(404, 'Not found', `no bulk job ${request.params.id}`);
       return job;
     },

@@ -51,6 +51,8 @@ export interface BulkRequest {
   filter: BulkFilter;
   reason: string;
   actor: string;
+  /** The label of the token the request proved. */
+  authenticatedAs?: string;
   idempotencyKey?: string;
 }
 
@@ -175,6 +177,7 @@ export class BulkJobs {
       filter: request.filter,
       reason: request.reason,
       actor: request.actor,
+      ...(request.authenticatedAs ? { authenticatedAs: request.authenticatedAs } : {}),
       state: 'running',
       total: ids.length,
       done: 0,
@@ -199,24 +202,24 @@ export class BulkJobs {
       if (!winner) throw error;
       return { job: this.sameRequestOrThrow(winner.job, request), created: false };
     }
-    await this.audit.record({ actor: request.actor, action: `bulk.${request.action}`, target: `bulk:${id}`, reason: request.reason, result: 'started', detail: `${ids.length} sagas match ${JSON.stringify(request.filter)}` });
+    await this.audit.record({ actor: request.actor, ...(request.authenticatedAs ? { authenticatedAs: request.authenticatedAs } : {}), action: `bulk.${request.action}`, target: `bulk:${id}`, reason: request.reason, result: 'started', detail: `${ids.length} sagas match ${JSON.stringify(request.filter)}` });
     this.run({ job, revision });
     return { job: viewOf(job), created: true };
   }
 
-  async cancel(id: string, actor: string, reason: string): Promise<BulkJob | null> {
+  async cancel(id: string, actor: string, reason: string, authenticatedAs?: string): Promise<BulkJob | null> {
     for (;;) {
       const stored = await this.read(id);
       if (!stored) return null;
       if (stored.job.state !== 'running') return viewOf(stored.job);
-      const job: StoredJob = { ...stored.job, state: 'cancelled', finishedAt: new Date().toISOString(), cancelledBy: { actor, reason } };
+      const job: StoredJob = { ...stored.job, state: 'cancelled', finishedAt: new Date().toISOString(), cancelledBy: { actor, ...(authenticatedAs ? { authenticatedAs } : {}), reason } };
       try {
         await this.kv.update(id, codec.json.encode(job), stored.revision);
       } catch (error) {
         if (isCasConflict(error)) continue;
         throw error;
       }
-      await this.audit.record({ actor, action: 'bulk.cancel', target: `bulk:${id}`, reason, result: 'cancelled', detail: `after ${job.done} of ${job.total}` });
+      await this.audit.record({ actor, ...(authenticatedAs ? { authenticatedAs } : {}), action: 'bulk.cancel', target: `bulk:${id}`, reason, result: 'cancelled', detail: `after ${job.done} of ${job.total}` });
       return viewOf(job);
     }
   }
@@ -337,7 +340,7 @@ export class BulkJobs {
 
   private async act(job: StoredJob, orderId: string): Promise<BulkResult> {
     try {
-      const outcome = await performAction(this.runtime, this.audit, { orderId, action: job.action, actor: job.actor, reason: job.reason, bulkId: job.id, eventId: bulkEventId(job, orderId) });
+      const outcome = await performAction(this.runtime, this.audit, { orderId, action: job.action, actor: job.actor, ...(job.authenticatedAs ? { authenticatedAs: job.authenticatedAs } : {}), reason: job.reason, bulkId: job.id, eventId: bulkEventId(job, orderId) });
       return { orderId, result: outcome.result === 'applied' ? 'applied' : outcome.result === 'refused' ? 'refused' : 'failed', detail: outcome.detail };
     } catch (error) {
       return { orderId, result: 'failed', detail: (error as Error).message };

@@ -70,3 +70,22 @@ it('records who redrove or discarded a dead letter', async () => {
   const [latest] = (await t.app.inject({ method: 'GET', url: '/api/audit?limit=1', headers: anna() })).json().items;
   expect(latest).toMatchObject({ action: 'dlq.discard', actor: 'ben', authenticatedAs: 'anna' });
 });
+
+it('records who started a bulk job, on the job and on each saga it acts on', async () => {
+  const orderId = await waitingOrder();
+  const started = await t.app.inject({
+    method: 'POST',
+    url: '/api/bulk',
+    headers: anna({ 'x-actor': 'ben' }),
+    payload: { action: 'compensate', filter: { q: orderId }, reason: 'bulk by phone' },
+  });
+  expect(started.statusCode).toBe(202);
+  const jobId = started.json().id;
+  await vi.waitFor(async () => expect((await t.app.inject({ method: 'GET', url: `/api/bulk/${jobId}`, headers: anna() })).json().state).toBe('completed'), {
+    timeout: 15_000,
+    interval: 100,
+  });
+  expect((await t.app.inject({ method: 'GET', url: `/api/bulk/${jobId}`, headers: anna() })).json()).toMatchObject({ actor: 'ben', authenticatedAs: 'anna' });
+  // Refused here (the saga is still reserving), which the audit attributes like an applied act.
+  expect(await trailOf(orderId)).toEqual([expect.objectContaining({ action: 'bulk.compensate', actor: 'ben', authenticatedAs: 'anna' })]);
+});
