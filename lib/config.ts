@@ -40,7 +40,7 @@ export interface Config {
   faultRate: number;
   /** Simulated latency added to every worker call. */
   workerLatencyMs: number;
-  /** How long shipping hangs for a SLOW- SKU (past the step timeout by default). */
+  /** How long shipping hangs for a SLOW- SKU (past every automatic attempt by default: defaultSlowShippingMs). */
   slowShippingMs: number;
   /** Concurrent saga events the orchestrator handles (different sagas; one saga stays ordered). */
   orchestratorConcurrency: number;
@@ -56,6 +56,8 @@ export interface Config {
   readTokens: LabelledToken[];
   /** A running saga without a transition for this long shows in the `stalled` view. */
   stuckAfterMs: number;
+  /** A bulk job whose entry nobody rewrote for this long (on the observer's own clock) is taken over by another instance. */
+  bulkLeaseMs: number;
   /** The machine version new sagas start on (the current one unless pinned, e.g. during a rollout). */
   sagaMachineVersion: string;
   logLevel: string;
@@ -99,8 +101,20 @@ function readNumber(env: Env, name: string, fallback: number, check: (n: number)
 const positiveInt = (n: number) => Number.isInteger(n) && n > 0;
 const nonNegativeInt = (n: number) => Number.isInteger(n) && n >= 0;
 
+/**
+ * How long a SLOW- shipment hangs unless SLOW_SHIPPING_MS says: long enough that the saga uses
+ * up its attempts and parks in `stuck`. Attempts overlap and share one effect key: once the
+ * first attempt's hang ends the shipment is booked and every later attempt is answered at once,
+ * so the last automatic attempt (sent about STEP_MAX_ATTEMPTS - 1 timeouts in) must reach the
+ * worker before that. One whole round of timeouts, plus room for timer and queue lag.
+ */
+export function defaultSlowShippingMs(stepTimeoutMs: number, stepMaxAttempts: number): number {
+  return stepMaxAttempts * stepTimeoutMs + Math.max(stepTimeoutMs, 5_000);
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const stepTimeoutMs = readNumber(env, 'STEP_TIMEOUT_MS', 10_000, positiveInt, 'a positive integer of milliseconds');
+  const stepMaxAttempts = readNumber(env, 'STEP_MAX_ATTEMPTS', 3, positiveInt, 'a positive integer');
   const natsReplicas = readNumber(env, 'NATS_REPLICAS', 1, (n) => [1, 3, 5].includes(n), 'one of 1, 3, 5');
   const traceUrlTemplate = env.TRACE_URL_TEMPLATE || 'http://localhost:16686/trace/{traceId}';
   if (!traceUrlTemplate.includes('{traceId}')) {
@@ -108,6 +122,8 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const logPretty = (env.LOG_FORMAT ?? 'json') === 'pretty';
   if (!['json', 'pretty'].includes(env.LOG_FORMAT ?? 'json')) throw new ConfigError(`LOG_FORMAT must be json or pretty`);
+  // Protected reads with open actions would let anyone who may read act: refuse the half-set-up.
+  if (env.READ_TOKEN && !env.OPS_TOKEN) throw new ConfigError('READ_TOKEN is set without OPS_TOKEN: set OPS_TOKEN too, so that acting needs more than reading');
   return {
     natsUrl: env.NATS_URL || 'nats://127.0.0.1:4222',
     natsAuth: readNatsAuth(env),
@@ -118,10 +134,10 @@ export function loadConfig(env: Env = process.env): Config {
     workerMaxDeliveries: readNumber(env, 'WORKER_MAX_DELIVERIES', 5, positiveInt, 'a positive integer'),
     workerBackoffMs: readNumber(env, 'WORKER_BACKOFF_MS', 100, nonNegativeInt, 'a non-negative integer of milliseconds'),
     stepTimeoutMs,
-    stepMaxAttempts: readNumber(env, 'STEP_MAX_ATTEMPTS', 3, positiveInt, 'a positive integer'),
+    stepMaxAttempts,
     faultRate: readNumber(env, 'FAULT_RATE', 0, (n) => n >= 0 && n <= 1, 'a number from 0 to 1'),
     workerLatencyMs: readNumber(env, 'WORKER_LATENCY_MS', 0, nonNegativeInt, 'a non-negative integer of milliseconds'),
-    slowShippingMs: readNumber(env, 'SLOW_SHIPPING_MS', stepTimeoutMs * 2, nonNegativeInt, 'a non-negative integer of milliseconds'),
+    slowShippingMs: readNumber(env, 'SLOW_SHIPPING_MS', defaultSlowShippingMs(stepTimeoutMs, stepMaxAttempts), nonNegativeInt, 'a non-negative integer of milliseconds'),
     orchestratorConcurrency: readNumber(env, 'ORCHESTRATOR_CONCURRENCY', 64, positiveInt, 'a positive integer'),
     otelEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
     traceSampleRatio: readNumber(env, 'TRACE_SAMPLE_RATIO', 1, (n) => n >= 0 && n <= 1, 'a number from 0 to 1'),
@@ -130,6 +146,7 @@ export function loadConfig(env: Env = process.env): Config {
     opsTokens: readTokens(env, 'OPS_TOKEN', 'operator'),
     readTokens: readTokens(env, 'READ_TOKEN', 'reader'),
     stuckAfterMs: readNumber(env, 'STUCK_AFTER_MS', 5 * 60_000, positiveInt, 'a positive integer of milliseconds'),
+    bulkLeaseMs: readNumber(env, 'BULK_LEASE_MS', 30_000, (n) => Number.isInteger(n) && n >= 100, 'an integer of milliseconds, at least 100'),
     sagaMachineVersion: readMachineVersion(env),
     logLevel: env.LOG_LEVEL || 'info',
     logPretty,
