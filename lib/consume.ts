@@ -3,8 +3,13 @@
  * a bounded number of messages in flight, and messages with the same key (one saga) handled
  * strictly one after another while different keys run concurrently.
  * The handler settles each message itself (ack, nak with delay, term); if it throws, the
- * message is nak'ed with a delay and redelivered, so an outage never loses it.
+ * message is nak'ed with a delay and redelivered, so an outage never loses it. A message that
+ * keeps failing for any other reason (a bug, a value no check foresaw) is handed to `giveUp`
+ * with the last error once it has been delivered `giveUpAfterDeliveries` times, so it ends in
+ * the dead letters instead of being redelivered forever (the consumers' max_deliver is -1:
+ * JetStream itself never drops one).
  */
+import { isNatsFailure } from './nats-errors.ts';
 import type { Consumer, JsMsg } from '@nats-io/jetstream';
 
 const PULL_EXPIRES_MS = 5_000;
@@ -18,7 +23,14 @@ export interface ConsumeOptions {
   onError: (error: unknown, msg: JsMsg) => void;
   /** Delay before a message whose handler threw is delivered again. */
   retryDelayMs?: number;
+  /** Deliveries after which a message that still fails (not for an outage) goes to `giveUp`. */
+  giveUpAfterDeliveries?: number;
+  /** Park a message given up on (dead-letter it with `reason`); if this throws, it is delivered again. */
+  giveUp?: (msg: JsMsg, reason: string) => Promise<void>;
 }
+
+
+const describe = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 
 export interface Consumption {
   /** Stop pulling, then wait for the messages in flight to settle. */
@@ -27,7 +39,7 @@ export interface Consumption {
 }
 
 export async function startConsuming(options: ConsumeOptions): Promise<Consumption> {
-  const { consumer, concurrency, keyOf, handle, onError } = options;
+  const { consumer, concurrency, keyOf, handle, onError, giveUp, giveUpAfterDeliveries = Infinity } = options;
   const retryDelayMs = options.retryDelayMs ?? 500;
   // Short pull expiries: a pull request lost with a failed node (the consumer's leader moves to
   // another) is replaced within seconds, not after the 30 s default.
@@ -40,6 +52,15 @@ export async function startConsuming(options: ConsumeOptions): Promise<Consumpti
       await handle(msg);
     } catch (error) {
       onError(error, msg);
+      const deliveries = msg.info.deliveryCount;
+      if (giveUp && deliveries >= giveUpAfterDeliveries && !isNatsFailure(error)) {
+        try {
+          await giveUp(msg, `failed ${deliveries} times, last: ${describe(error)}`);
+          return;
+        } catch (parkError) {
+          onError(parkError, msg);
+        }
+      }
       msg.nak(retryDelayMs);
     }
   };

@@ -52,3 +52,28 @@ export function isUnavailable(error: unknown): boolean {
       (cause.name === 'JetStreamStatusError' && (cause as Error & { code: number }).code >= 408 && !isMessageNotFound(cause)),
   );
 }
+
+/**
+ * NATS errors that say the server cannot be reached or cannot answer now (a timeout, a lost
+ * connection, no responders, a JetStream API error): not the message's fault, so a message that
+ * fails with one is retried for as long as the outage lasts and never given up on.
+ */
+const NATS_FAILURES = new Set([
+  'TimeoutError',
+  'ConnectionError',
+  'ClosedConnectionError',
+  'DrainingConnectionError',
+  'NoResponders',
+  'RequestError',
+  'ProtocolError',
+  'JetStreamNotEnabled',
+  'JetStreamError',
+  'JetStreamStatusError',
+  'JetStreamApiError',
+  'StreamNotFoundError',
+  'ConsumerNotFoundError',
+  'PermissionViolationError',
+  'AuthorizationError',
+  'UserAuthenticationExpiredError',
+]);
+export const isNatsFailure = (error: unknown): boolean => error instanceof Error && NATS_FAILURES.has(error.name);

@@ -53,10 +53,6 @@ export interface Applied {
   revision: number;
 }
 
-// KV keys are NATS subject tokens: an order id outside this set could never be booked.
-const LEDGER_KEY = /^[-/=\w]+(\.[-/=\w]+)*$/;
-export const isLedgerKey = (orderId: string): boolean => LEDGER_KEY.test(orderId);
-
 const emptyEntry = (orderId: string): LedgerEntry => ({ orderId, effects: {} });
 
 async function readEntry(kv: KV, orderId: string): Promise<{ entry: LedgerEntry; revision: number | null }> {

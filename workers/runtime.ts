@@ -7,12 +7,17 @@
  * A command is acknowledged only after its reply is stored. A crash in between means a
  * redelivery, which finds the effect in the ledger and answers the same again; the reply's
  * message id makes the event stream keep just one.
+ *
+ * What it can never act on goes to the dead letters, never back to the queue: a command that
+ * does not decode or check (an invalid id, an oversize field: lib/codec.ts), another service's
+ * command, or one that still fails after WORKER_MAX_DELIVERIES for a reason other than an
+ * outage (its saga is told "failed transiently", as after transient faults).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import type { JsMsg } from '@nats-io/jetstream';
 import type { MessageInitShape } from '@bufbuild/protobuf';
-import { codec, create, PoisonMessageError, ReplySchema, stepFromProto, type Command } from '../lib/codec.ts';
+import { codec, create, isPoisonMessage, ReplySchema, stepFromProto, type CheckedCommand } from '../lib/codec.ts';
 import type { Config } from '../lib/config.ts';
 import { startConsuming } from '../lib/consume.ts';
 import { deadLetter } from '../lib/dead-letters.ts';
@@ -22,7 +27,6 @@ import { extract, inject, inSpan, SpanKind, SpanStatusCode, type Context, type S
 import type { WorkerMetrics } from './metrics.ts';
 import { STEPS, type Service } from '../machines/index.ts';
 import { TransientError, type BusinessFunction, type Outcome } from './business.ts';
-import { isLedgerKey } from './ledger.ts';
 
 export type WorkerConfig = Pick<
   Config,
@@ -70,31 +74,30 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   const { signal } = stopping;
 
   /** The command in the message, or why this service can never act on it. */
-  function commandIn(msg: JsMsg): Command | { poison: string } {
-    let command: Command;
+  function commandIn(msg: JsMsg): CheckedCommand | { poison: string } {
+    let command: CheckedCommand;
     try {
       command = codec.command.decode(msg.data);
     } catch (error) {
-      if (error instanceof PoisonMessageError) return { poison: error.message };
+      if (isPoisonMessage(error)) return { poison: error.message };
       throw error;
     }
-    const { orderId, step } = command.meta!;
-    const owner = STEPS[stepFromProto(step)!].service;
-    if (owner !== service) return { poison: `a ${owner} command (${stepFromProto(step)}) reached ${service}` };
-    if (!isLedgerKey(orderId)) return { poison: `order id ${JSON.stringify(orderId)} cannot key a ledger entry` };
+    const step = stepFromProto(command.meta.step);
+    const owner = STEPS[step].service;
+    if (owner !== service) return { poison: `a ${owner} command (${step}) reached ${service}` };
     return command;
   }
 
   /** Simulated latency and transient faults come first: a fault never follows an effect. */
-  async function perform(command: Command): Promise<Outcome> {
+  async function perform(command: CheckedCommand): Promise<Outcome> {
     if (config.workerLatencyMs > 0) await sleep(config.workerLatencyMs, undefined, { signal });
     if (Math.random() < config.faultRate) throw new TransientError('simulated transient fault');
     return business(command, ledger, { config, logger, signal });
   }
 
   /** `ctx`: the handler's span, which the reply continues. */
-  async function publishReply(command: Command, msg: JsMsg, outcome: ReplyOutcome, ctx: Context): Promise<void> {
-    const meta = command.meta!;
+  async function publishReply(command: CheckedCommand, msg: JsMsg, outcome: ReplyOutcome, ctx: Context): Promise<void> {
+    const { meta } = command;
     const reply = create(ReplySchema, {
       meta,
       workerInstance: config.instanceId,
@@ -108,21 +111,34 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   }
 
   /** Let JetStream deliver the command again later, or give up and let the saga decide. */
-  async function retryOrGiveUp(command: Command, msg: JsMsg, error: TransientError, ctx: Context): Promise<void> {
+  async function retryOrGiveUp(command: CheckedCommand, msg: JsMsg, error: TransientError, ctx: Context): Promise<void> {
     const deliveries = msg.info.deliveryCount;
-    const log = { orderId: command.meta!.orderId, commandId: command.meta!.commandId, deliveries, reason: error.message };
+    const log = { orderId: command.meta.orderId, commandId: command.meta.commandId, deliveries, reason: error.message };
     if (deliveries < config.workerMaxDeliveries) {
       const delayMs = backoffDelayMs(deliveries, config.workerBackoffMs);
       logger.debug({ ...log, delayMs }, 'transient failure; command will be delivered again');
       msg.nak(delayMs);
       return;
     }
-    const reason = `gave up after ${deliveries} deliveries: ${error.message}`;
+    await giveUp(command, msg, `gave up after ${deliveries} deliveries: ${error.message}`, ctx);
+    logger.warn(log, 'gave up on a command after transient failures; dead-lettered it and told the saga');
+  }
+
+  /** Tell the saga the step failed transiently (it retries or parks), then dead-letter the command. */
+  async function giveUp(command: CheckedCommand, msg: JsMsg, reason: string, ctx: Context): Promise<void> {
     // Reply before dead-lettering: dead-lettering settles the message, so a crash in between
     // must leave it to be delivered (and given up on) again rather than never answered.
     await publishReply(command, msg, { case: 'failedTransiently', value: { message: reason } }, ctx);
     await deadLetter(nats.js, msg, service, reason);
-    logger.warn(log, 'gave up on a command after transient failures; dead-lettered it and told the saga');
+  }
+
+  /** A command that kept failing for a reason other than an outage (startConsuming's last resort). */
+  async function giveUpOnFailing(msg: JsMsg, reason: string): Promise<void> {
+    const command = commandIn(msg);
+    if ('poison' in command) await deadLetter(nats.js, msg, service, command.poison);
+    else await giveUp(command, msg, reason, extract(msg.headers));
+    metrics?.commands.inc({ step: 'poison' in command ? 'unknown' : stepFromProto(command.meta.step), outcome: 'gave_up' });
+    logger.error({ subject: msg.subject, seq: msg.seq, reason }, 'command kept failing; dead-lettered it');
   }
 
   async function handle(msg: JsMsg): Promise<void> {
@@ -133,8 +149,8 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       logger.error({ subject: msg.subject, seq: msg.seq, reason: command.poison }, 'dead-lettered a command no handler can act on');
       return;
     }
-    const meta = command.meta!;
-    const step = stepFromProto(meta.step)!;
+    const { meta } = command;
+    const step = stepFromProto(meta.step);
     await inSpan(
       `${service} ${step}`,
       {
@@ -155,9 +171,9 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     );
   }
 
-  async function handleCommand(command: Command, msg: JsMsg, span: Span, ctx: Context): Promise<void> {
-    const meta = command.meta!;
-    const step = stepFromProto(meta.step)!;
+  async function handleCommand(command: CheckedCommand, msg: JsMsg, span: Span, ctx: Context): Promise<void> {
+    const { meta } = command;
+    const step = stepFromProto(meta.step);
     metrics?.inFlight.inc();
     const stopTimer = metrics?.duration.startTimer({ step });
     const heartbeat = setInterval(() => {
@@ -188,8 +204,8 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       }
       // Stopping interrupted a wait before any effect: another instance can take it now.
       else if (signal.aborted && isAbort(error)) msg.nak();
-      // Anything else (NATS unreachable, a bug) is retried by startConsuming until it works:
-      // an outage must not turn into dead letters.
+      // Anything else is retried by startConsuming: an outage until it ends (an outage must not
+      // turn into dead letters), a bug until WORKER_MAX_DELIVERIES, then giveUpOnFailing.
       else throw error;
     } finally {
       clearInterval(heartbeat);
@@ -207,6 +223,8 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     // (its tombstone is what stops that step from taking effect late).
     handle,
     onError: (error, msg) => logger.error({ err: error, subject: msg.subject, seq: msg.seq }, 'command handler failed; will retry'),
+    giveUpAfterDeliveries: config.workerMaxDeliveries,
+    giveUp: giveUpOnFailing,
   });
   logger.info({ service, poolSize: config.workerPoolSize }, 'worker consuming commands');
 

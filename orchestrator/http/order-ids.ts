@@ -45,4 +45,5 @@ export function orderIdForKey(idempotencyKey: string): string {
   return `ord_k${base32(createHash('sha256').update(idempotencyKey).digest(), 25)}`;
 }
 
-export const ORDER_ID_PATTERN = '^ord_[0-9a-z]{26}$';
+// The pattern lives in lib/, where the codec checks every order id on the bus against it too.
+export { ORDER_ID_PATTERN } from '../../lib/order-id.ts';

@@ -1,10 +1,12 @@
 /**
  * The orchestrator's inbox: submissions and worker replies from the SAGA_EVENTS stream, each
- * applied to its saga and acknowledged only after the step is stored. A message that cannot
- * be understood goes to the dead-letter stream with its reason; it never blocks the queue.
+ * applied to its saga and acknowledged only after the step is stored. A message that can never
+ * be applied (undecodable, an invalid id or field, an unknown order, or one that keeps failing
+ * for a reason other than an outage) goes to the dead-letter stream with its reason; it never
+ * blocks the queue and is never redelivered forever.
  */
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
-import { codec, PoisonMessageError } from '../../lib/codec.ts';
+import { codec, isPoisonMessage, PoisonMessageError } from '../../lib/codec.ts';
 import { startConsuming, type Consumption } from '../../lib/consume.ts';
 import { deadLetter } from '../../lib/dead-letters.ts';
 import type { Logger } from '../../lib/logger.ts';
@@ -17,6 +19,8 @@ import { eventOfReply } from './replies.ts';
 import type { SagaRuntime } from './runtime.ts';
 
 const DEAD_LETTER_SOURCE = 'orchestrator';
+/** An event that failed this often, not for an outage, will not succeed by being delivered again. */
+const GIVE_UP_AFTER_DELIVERIES = 10;
 
 export class Inbox {
   private consumption: Consumption | undefined;
@@ -36,6 +40,8 @@ export class Inbox {
       keyOf: (msg) => msg.headers?.get(HEADERS.orderId) || undefined,
       handle: (msg) => this.handle(msg),
       onError: (error, msg) => this.logger.warn({ err: error, subject: msg.subject, seq: msg.seq }, 'event not applied; will be redelivered'),
+      giveUpAfterDeliveries: GIVE_UP_AFTER_DELIVERIES,
+      giveUp: (msg, reason) => this.deadLetter(msg, reason),
     });
   }
 
@@ -50,11 +56,15 @@ export class Inbox {
       else throw new PoisonMessageError(`no handler for subject ${msg.subject}`);
       msg.ack();
     } catch (error) {
-      if (!(error instanceof PoisonMessageError)) throw error;
-      this.logger.error({ subject: msg.subject, seq: msg.seq, reason: error.message }, 'dead-lettered an event');
-      this.metrics?.deadLetters.inc();
-      await deadLetter(this.js, msg, DEAD_LETTER_SOURCE, error.message);
+      if (!isPoisonMessage(error)) throw error;
+      await this.deadLetter(msg, error.message);
     }
+  }
+
+  private async deadLetter(msg: JsMsg, reason: string): Promise<void> {
+    await deadLetter(this.js, msg, DEAD_LETTER_SOURCE, reason);
+    this.logger.error({ subject: msg.subject, seq: msg.seq, reason }, 'dead-lettered an event');
+    this.metrics?.deadLetters.inc();
   }
 
   private async onSubmission(msg: JsMsg): Promise<void> {
@@ -67,7 +77,7 @@ export class Inbox {
 
   private async onReply(msg: JsMsg): Promise<void> {
     const reply = codec.reply.decode(msg.data);
-    const meta = reply.meta!;
+    const { meta } = reply;
     const outcome = await this.runtime.apply(meta.orderId, eventOfReply(reply), replyEventId(meta.commandId), {
       worker: reply.workerInstance,
       parent: extract(msg.headers),

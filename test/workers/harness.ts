@@ -3,6 +3,7 @@
  * and the bus seen as the orchestrator sees it — commands in (protobuf, with the order header
  * and the command id as message id), replies out of SAGA_EVENTS, dead letters out of SAGA_DLQ.
  */
+import { createHash } from 'node:crypto';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
 import { codec, CommandSchema, create, stepToProto, type Command, type Reply } from '../../lib/codec.ts';
@@ -23,6 +24,15 @@ import { startNats, type TestNats } from '../support/nats-server.ts';
 export const logger = createLogger('worker-test', { logLevel: process.env.LOG_LEVEL ?? 'silent', logPretty: false, instanceId: 'test' });
 
 /* --- commands, as the orchestrator sends them -------------------------------------------- */
+
+/**
+ * A valid order id (the codec refuses any other) that still reads as the test's name:
+ * `oid('ord-inv-1')` is `ord_inv1` followed by hex of the name's hash, 26 characters in all.
+ */
+export function oid(name: string): string {
+  const readable = name.replace(/^ord-/, '').toLowerCase().replace(/[^0-9a-z]/g, '').slice(0, 16);
+  return `ord_${readable}${createHash('sha256').update(name).digest('hex').slice(0, 26 - readable.length)}`;
+}
 
 type Action = MessageInitShape<typeof CommandSchema>['action'];
 export interface Line {

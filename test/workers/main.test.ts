@@ -1,7 +1,7 @@
 /** `npm run start:worker -- <service>`: the worker as its own process, as in its container. */
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { commands, outcomeOf, startHarness, type WorkerHarness } from './harness.ts';
+import { commands, oid, outcomeOf, startHarness, type WorkerHarness } from './harness.ts';
 
 const TSX = 'node_modules/.bin/tsx';
 
@@ -30,7 +30,7 @@ describe('worker process', () => {
   it('serves its commands, and stops cleanly on SIGTERM', async () => {
     const worker = startWorkerProcess(['shipping'], { NATS_URL: h.server.url, INSTANCE_ID: 'shipping-proc-1', LOG_LEVEL: 'warn' });
     try {
-      const command = commands.ship('ord-proc-1', [{ sku: 'MUG', quantity: 1 }]);
+      const command = commands.ship(oid('ord-proc-1'), [{ sku: 'MUG', quantity: 1 }]);
       await h.send(command);
       const reply = await h.reply(command.meta!.commandId, 15_000);
       expect(outcomeOf(reply)).toMatchObject({ kind: 'succeeded' });
