@@ -39,9 +39,12 @@ export async function registerObservability(app: FastifyInstance): Promise<void>
     );
     request.span = span;
     request.traceContext = trace.setSpan(parent, span);
-    // Every line the request writes leads to its trace.
-    const { traceId, spanId } = span.spanContext();
-    request.log = request.log.child({ traceId, spanId });
+    // Every line the request writes leads to its trace; on an order's routes the lines name the
+    // order, and the logger leads them to the order's own trace instead (lib/logger.ts).
+    if (!route.includes(':orderId')) {
+      const { traceId, spanId } = span.spanContext();
+      request.log = request.log.child({ traceId, spanId });
+    }
   });
 
   app.addHook('onResponse', async (request, reply) => {

@@ -158,7 +158,9 @@ describe('POST /api/orders while the broker stalls', () => {
     await until('/ready to notice', async () => (await fetch(`${system.baseUrl}/ready`)).status === 503, 15_000);
 
     const started = Date.now();
-    const refused = await post(orderFor('happy', 5));
+    // The caller's trace: the request continues it, and the order's would have too.
+    const callerTrace = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const refused = await post(orderFor('happy', 5), { traceparent: `00-${callerTrace}-00f067aa0ba902b7-01` });
     const waited = Date.now() - started;
     const [lookupExisting, lookupRefused] = await Promise.all([
       system.api(`/api/orders/${before.body.orderId}`),
@@ -171,6 +173,13 @@ describe('POST /api/orders while the broker stalls', () => {
     expect(refused.body).toMatchObject({ outcome: 'notAccepted', retryable: true });
     expect(refused.headers.get('retry-after')).toBeTruthy();
     expect(waited).toBeLessThan(2_000);
+    // The line the request wrote about it leads to the request's trace.
+    const line = system.services.orchestrator.log
+      .split('\n')
+      .filter((text) => text.startsWith('{'))
+      .map((text) => JSON.parse(text) as { msg?: string; orderId?: string; traceId?: string })
+      .find((logged) => logged.msg === 'submission not stored' && logged.orderId === refused.body.orderId);
+    expect(line?.traceId).toBe(callerTrace);
     // Down is "cannot tell now" for any id, known or not.
     for (const lookup of [lookupExisting, lookupRefused]) {
       expect(lookup.status).toBe(503);
