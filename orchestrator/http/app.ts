@@ -11,7 +11,7 @@ import { overviewRoutes } from './overview.ts';
 import { streamRoutes } from './stream.ts';
 import { systemRoutes } from './system.ts';
 import { uiRoutes } from './ui-static.ts';
-import { frameworkProblem, registerProblemHandler } from './problems.ts';
+import { clientErrorProblem, frameworkProblem, registerProblemHandler } from './problems.ts';
 import { registerSecurityHeaders } from './security-headers.ts';
 import type { SagaServices } from './services.ts';
 import { registerValidators } from './validation.ts';
@@ -25,6 +25,8 @@ export async function buildApp(services: SagaServices, logger: Logger): Promise<
     logController: new LogController({ disableRequestLogging: true }),
     // A URL the router cannot decode answers a problem like every other error.
     frameworkErrors: frameworkProblem,
+    // And so does a request Node's parser rejects before Fastify sees it (e.g. a URL over 16 KiB).
+    clientErrorHandler: clientErrorProblem,
   });
   app.decorate('saga', services);
   registerValidators(app);

@@ -58,9 +58,21 @@ function bearerOf(request: FastifyRequest): string | undefined {
 const findToken = (tokens: LabelledToken[], presented: string | undefined) =>
   presented === undefined ? undefined : tokens.find((t) => sameSecret(t.token, presented));
 
+/**
+ * A name the history can show beside the token's label without being mistaken for it: letters,
+ * digits and a few separators, no parentheses, no control characters (headers are Latin-1 on the
+ * wire, so anything else would arrive garbled anyway).
+ */
+export const ACTOR_PATTERN = /^[A-Za-z0-9][A-Za-z0-9 ._@+-]{0,99}$/;
+
 function actorHeader(request: FastifyRequest): string | undefined {
   const value = request.headers['x-actor'];
-  return typeof value === 'string' && value.trim() ? value.trim().slice(0, 100) : undefined;
+  const actor = typeof value === 'string' ? value.trim() : '';
+  if (!actor) return undefined;
+  if (ACTOR_PATTERN.test(actor)) return actor;
+  throw new HttpProblem(400, 'Invalid request', 'X-Actor must be 1 to 100 letters, digits, spaces or . _ @ + - (starting with a letter or digit)', {
+    errors: [{ field: 'headers.x-actor', message: 'is not a name: use letters, digits, spaces or . _ @ + -' }],
+  });
 }
 
 const isApiRoute = (url: string) => url === '/api' || url.startsWith('/api/');

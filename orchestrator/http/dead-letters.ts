@@ -1,5 +1,6 @@
 /** /api/dead-letters: list, show, redrive (one or all), discard; and /api/audit, the operator trail. Acting needs an OPS_TOKEN. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { RedriveRefused } from '../ops/dead-letters.ts';
 import { requireOps } from './auth.ts';
 import { HttpProblem } from './problems.ts';
 import { ORDER_ID_PATTERN } from './order-ids.ts';
@@ -7,7 +8,8 @@ import { ORDER_ID_PATTERN } from './order-ids.ts';
 const sequenceParams = {
   type: 'object',
   required: ['sequence'],
-  properties: { sequence: { type: 'integer', minimum: 1 } },
+  // A stream sequence is a uint64, but past 2^53 a JSON number is not the sequence that was sent.
+  properties: { sequence: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } },
 } as const;
 const reasonBody = {
   type: 'object',
@@ -28,7 +30,7 @@ export async function deadLetterRoutes(app: FastifyInstance): Promise<void> {
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: { limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 }, before: { type: 'integer', minimum: 1 } },
+          properties: { limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 }, before: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } },
         },
       },
     },
@@ -43,7 +45,9 @@ export async function deadLetterRoutes(app: FastifyInstance): Promise<void> {
     '/api/dead-letters/:sequence/redrive',
     { schema: { params: sequenceParams, body: reasonBody }, preHandler: requireOps },
     async (request) => {
-      const letter = await deadLetters.redrive(request.params.sequence, operatorOf(request), request.body.reason);
+      const letter = await deadLetters.redrive(request.params.sequence, operatorOf(request), request.body.reason).catch((error: unknown) => {
+        throw error instanceof RedriveRefused ? new HttpProblem(409, 'Conflict', error.message) : error;
+      });
       if (!letter) throw notFound(request.params.sequence);
       return { redriven: letter.sequence, to: letter.originalSubject };
     },

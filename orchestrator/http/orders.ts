@@ -12,6 +12,7 @@ import { historyActor, performAction } from '../ops/actions.ts';
 import type { Submission } from '../saga/entry.ts';
 import { replayDryRun } from '../saga/replay.ts';
 import { requireOps } from './auth.ts';
+import { requireLiveIndex } from './broker-pulse.ts';
 import { HttpProblem } from './problems.ts';
 import { newOrderId, ORDER_ID_PATTERN, orderIdForKey } from './order-ids.ts';
 import { orderLinks, orderView, submittedView, traceUrlFor } from './order-view.ts';
@@ -140,7 +141,7 @@ function sendSubmitProblem(reply: FastifyReply, outcome: SubmitProblem['outcome'
 }
 
 export async function ordersRoutes(app: FastifyInstance): Promise<void> {
-  const { runtime, catalog, config, audit } = app.saga;
+  const { runtime, catalog, config, audit, nats } = app.saga;
 
 
   async function existingOrder(orderId: string) {
@@ -253,8 +254,9 @@ export async function ordersRoutes(app: FastifyInstance): Promise<void> {
     return found.view;
   });
 
-  app.get<{ Querystring: ListQuerystring }>('/api/orders', { schema: listSchema }, async (request) => {
+  app.get<{ Querystring: ListQuerystring }>('/api/orders', { schema: listSchema }, async (request, reply) => {
     await catalog.ready;
+    await requireLiveIndex(nats.nc, reply, 'the order list');
     const { stalled, ...filters } = request.query;
     const page = catalog.list({ ...filters, ...(stalled ? { stalledBefore: Date.now() - config.stuckAfterMs } : {}) });
     return { items: page.items.map(summaryView), nextCursor: page.nextCursor };

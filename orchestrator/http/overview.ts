@@ -2,9 +2,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppConfig } from '../../api/contract.ts';
 import { CURRENT_MACHINE_VERSION } from '../../machines/index.ts';
+import { requireLiveIndex } from './broker-pulse.ts';
 
 export async function overviewRoutes(app: FastifyInstance): Promise<void> {
-  const { catalog, config } = app.saga;
+  const { catalog, config, nats } = app.saga;
 
   // The UI reads this before it has a token: it says whether one is needed.
   app.get('/api/config', { config: { access: 'open' } }, async (): Promise<AppConfig> => ({
@@ -14,8 +15,9 @@ export async function overviewRoutes(app: FastifyInstance): Promise<void> {
     machineVersion: CURRENT_MACHINE_VERSION,
   }));
 
-  app.get('/api/overview', async () => {
+  app.get('/api/overview', async (_request, reply) => {
     await catalog.ready;
+    await requireLiveIndex(nats.nc, reply, 'the overview');
     return catalog.counts();
   });
 }

@@ -2,6 +2,7 @@
  * Errors as RFC 9457 problem details: every 4xx/5xx the API sends has a title, a detail a
  * person can act on, and, for bad input, the fields at fault.
  */
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isNoResponders, isNotSent, isUnavailable } from '../../lib/nats-errors.ts';
 
@@ -62,6 +63,7 @@ const TITLES: Record<number, string> = {
   404: 'Not found',
   405: 'Method not allowed',
   406: 'Not acceptable',
+  408: 'Request timeout',
   409: 'Conflict',
   413: 'Payload too large',
   414: 'URI too long',
@@ -106,6 +108,29 @@ export function frameworkProblem(error: FastifyError, _request: FastifyRequest, 
   const status = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : error.statusCode && error.statusCode < 500 ? error.statusCode : 400;
   const detail = error.code === 'FST_ERR_BAD_URL' ? 'the URL is not valid (bad percent-encoding)' : error.message;
   void sendProblem(reply, status, detail, status === 400 ? { errors: [{ field: 'url', message: detail }] } : {});
+}
+
+/**
+ * Fastify's `clientErrorHandler`: what Node's HTTP parser rejects before Fastify sees a request
+ * (headers or a URL over Node's 16 KiB, a malformed request line or header, a request too slow to
+ * arrive) answers a problem too, on the raw socket, which is then closed.
+ */
+export function clientErrorProblem(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const detail =
+    status === 431
+      ? 'the request line and headers are larger than the server takes (16 KiB)'
+      : status === 408
+        ? 'the request did not arrive in time'
+        : 'the request is not valid HTTP/1.1';
+  const body = JSON.stringify({ type: 'about:blank', title: titleOf(status), status, detail });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${titleOf(status)}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }
 
 export function registerProblemHandler(app: FastifyInstance): void {

@@ -7,7 +7,7 @@ import { headers as natsHeaders } from '@nats-io/transport-node';
 import type { JetStreamClient, JetStreamManager, StoredMsg } from '@nats-io/jetstream';
 import { toJson } from '@bufbuild/protobuf';
 import { CommandSchema, OrderSubmittedSchema, ReplySchema, codec } from '../../lib/codec.ts';
-import { HEADERS, STREAMS } from '../../lib/topology.ts';
+import { HEADERS, STREAMS, SUBJECTS } from '../../lib/topology.ts';
 import type { AuditRecord, DeadLetter, DeadLetterPage } from '../../api/contract.ts';
 import { unlessMissing, type AuditLog } from './audit.ts';
 
@@ -17,6 +17,35 @@ export type { DeadLetter };
 export type Operator = Pick<AuditRecord, 'actor' | 'authenticatedAs'>;
 
 const DLQ_HEADERS = new Set<string>([HEADERS.dlqReason, HEADERS.dlqSubject, HEADERS.dlqStream, HEADERS.dlqSequence, HEADERS.dlqService]);
+
+/**
+ * The subjects a letter can have come from: the ones the saga streams take, whose consumers
+ * check every message. A letter is only a message on `saga.dlq.*` with headers anyone on the
+ * bus can write; redriven as it says, the orchestrator's own credentials would publish it
+ * wherever it points (`$JS.API.STREAM.PURGE.SAGA_EVENTS` purges every submission).
+ */
+const REDRIVABLE = [SUBJECTS.submittedAll, SUBJECTS.replyAll, SUBJECTS.commandAll];
+
+/** `subject` (no wildcards) is one that `filter` (with `*` and `>`) takes, as NATS matches them. */
+function takes(filter: string, subject: string): boolean {
+  const want = filter.split('.');
+  const got = subject.split('.');
+  if (got.some((token) => token === '' || token === '*' || token === '>' || /\s/.test(token))) return false;
+  for (let i = 0; i < want.length; i++) {
+    if (want[i] === '>') return got.length > i;
+    if (i >= got.length || (want[i] !== '*' && want[i] !== got[i])) return false;
+  }
+  return got.length === want.length;
+}
+
+/** Why a letter must not be published again as it is, or null when it may be. */
+export function redriveRefusal(letter: Pick<DeadLetter, 'originalSubject'>): string | null {
+  if (REDRIVABLE.some((filter) => takes(filter, letter.originalSubject))) return null;
+  return `its original subject ${JSON.stringify(letter.originalSubject)} is not one the saga streams take (${REDRIVABLE.join(', ')}): it cannot have come from them, and is not published anywhere`;
+}
+
+/** A redrive that was refused (and audited as such): the letter stays waiting. */
+export class RedriveRefused extends Error {}
 
 function decode(subject: string, data: Uint8Array): { decoded: unknown; decodeError: string | null } {
   try {
@@ -78,11 +107,19 @@ export class DeadLetterDesk {
     return message ? view(message) : null;
   }
 
-  /** Publish it again on its original subject with its original headers, then remove it. */
+  /**
+   * Publish it again on its original subject with its original headers, then remove it. A
+   * letter that names a subject the saga streams do not take is refused (RedriveRefused).
+   */
   async redrive(sequence: number, operator: Operator, reason: string): Promise<DeadLetter | null> {
     const message = await this.get(sequence);
     if (!message) return null;
     const letter = view(message);
+    const refusal = redriveRefusal(letter);
+    if (refusal) {
+      await this.audit.record({ ...operator, action: 'dlq.redrive', target: `dlq:${sequence}`, reason, result: 'refused', detail: refusal });
+      throw new RedriveRefused(`dead letter ${sequence} cannot be redriven: ${refusal}`);
+    }
     const h = natsHeaders();
     for (const [key, values] of message.header) {
       if (DLQ_HEADERS.has(key)) continue;
@@ -97,13 +134,18 @@ export class DeadLetterDesk {
 
   /**
    * Redrive the letters waiting when the call began. Only those: a letter whose cause is not
-   * fixed comes back under a new sequence, and must not be redriven round and round.
+   * fixed comes back under a new sequence, and must not be redriven round and round. A letter
+   * that may not be redriven (see `redriveRefusal`) stays waiting, refused on the audit trail.
    */
   async redriveAll(operator: Operator, reason: string): Promise<{ redriven: number[] }> {
     const { first_seq: first, last_seq: last } = (await this.jsm.streams.info(STREAMS.deadLetters)).state;
     const redriven: number[] = [];
     for (let seq = first; seq <= last && seq > 0; seq++) {
-      if (await this.redrive(seq, operator, reason)) redriven.push(seq);
+      try {
+        if (await this.redrive(seq, operator, reason)) redriven.push(seq);
+      } catch (error) {
+        if (!(error instanceof RedriveRefused)) throw error;
+      }
     }
     return { redriven };
   }

@@ -89,3 +89,15 @@ it('records who started a bulk job, on the job and on each saga it acts on', asy
   // Refused here (the saga is still reserving), which the audit attributes like an applied act.
   expect(await trailOf(orderId)).toEqual([expect.objectContaining({ action: 'bulk.compensate', actor: 'ben', authenticatedAs: 'anna' })]);
 });
+
+it('refuses an X-Actor that could pass for a token label, or is not a plain name, and acts on nothing', async () => {
+  const orderId = await waitingOrder();
+  for (const actor of ['mallory (token: anna)', 'eve\tadmin', 'Zo\u00eb', '-rm', 'x'.repeat(101)]) {
+    const answer = await t.app.inject({ method: 'POST', url: `/api/orders/${orderId}/cancel`, headers: anna({ 'x-actor': actor }), payload: { reason: 'r' } });
+    expect(answer.statusCode, actor).toBe(400);
+    expect(answer.json(), actor).toMatchObject({ errors: [{ field: 'headers.x-actor' }] });
+  }
+  const order = (await t.app.inject({ method: 'GET', url: `/api/orders/${orderId}`, headers: anna() })).json();
+  expect(order.history.some((row: { event: string }) => row.event === 'CANCEL')).toBe(false);
+  expect(await trailOf(orderId)).toEqual([]);
+});

@@ -3,6 +3,7 @@
  * included; a NATS outage answers 503 (never 404) and says truthfully what is known of the outcome.
  * Real services on a private nats-server; HTTP through Fastify's inject.
  */
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BODY_LIMIT_BYTES } from '../../orchestrator/http/app.ts';
 import { startNats, type TestNats } from '../support/nats-server.ts';
@@ -50,6 +51,35 @@ describe('a URL the router cannot decode', () => {
     expect(answer.statusCode).toBe(400);
     expect(isProblem(answer.headers)).toBe(true);
     expect(answer.json()).toMatchObject({ type: 'about:blank', title: 'Bad request', status: 400, errors: [{ field: 'url' }] });
+  });
+});
+
+/** One request written byte for byte to the listening server (inject never goes through Node's parser); the whole answer. */
+async function rawExchange(request: string): Promise<{ status: number; type: string; body: string }> {
+  if (!t.app.server.listening) await t.app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = t.app.server.address() as { port: number };
+  const text = await new Promise<string>((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let data = '';
+    socket.on('data', (chunk) => (data += chunk)).on('close', () => resolve(data)).on('error', reject);
+    socket.end(request);
+  });
+  const [head = '', body = ''] = text.split('\r\n\r\n');
+  const type = /^content-type:\s*(.*)$/im.exec(head)?.[1] ?? '';
+  return { status: Number(head.split(' ')[1]), type, body };
+}
+
+describe("a request Node's HTTP parser rejects", () => {
+  it.each([
+    ['a URL over 16 KiB', `GET /api/orders/${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`, 431, 'Request header fields too large'],
+    ['a malformed request line', 'HELLO\r\n\r\n', 400, 'Bad request'],
+    ['a control character in a header', 'GET /api/orders HTTP/1.1\r\nHost: x\r\nX-Actor: a\x01b\r\n\r\n', 400, 'Bad request'],
+    ['a Content-Length that is not a number', 'POST /api/orders HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n', 400, 'Bad request'],
+  ])('%s answers a problem (not Fastify\'s default body)', async (_what, request, status, title) => {
+    const answer = await rawExchange(request);
+    expect(answer.status).toBe(status);
+    expect(answer.type).toMatch(/^application\/problem\+json/);
+    expect(JSON.parse(answer.body)).toMatchObject({ type: 'about:blank', title, status });
   });
 });
 

@@ -153,7 +153,7 @@ export function ActionDialog({
           data-autofocus
         />
         <label htmlFor={`${ids}-actor`}>Your name <span className="req">(optional, shown as the actor)</span></label>
-        <input id={`${ids}-actor`} name="actor" maxLength={100} value={actor} onChange={(event) => setActor(event.target.value)} />
+        <input id={`${ids}-actor`} name="actor" maxLength={100} pattern="[A-Za-z0-9][A-Za-z0-9 ._@+\-]*" title="letters, digits, spaces or . _ @ + -" value={actor} onChange={(event) => setActor(event.target.value)} />
         {askToken && (
           <>
             <label htmlFor={`${ids}-token`}>
