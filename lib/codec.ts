@@ -44,6 +44,14 @@ export const LIMITS = {
   workerInstance: 256,
   /** Reasons and failure messages. */
   text: 4096,
+  /**
+   * A whole message: several times the largest a valid one can be (100 items of 64-character
+   * SKUs make about 9 KB). The field checks see only the fields the schema names; fields it does
+   * not name (a newer sender's, or a hostile one's) are kept and sent back in every reply built
+   * from the message, so without this bound a command of any size up to the server's limit would
+   * come back as a reply too large to publish, and never be answered or dead-lettered.
+   */
+  messageBytes: 64 * 1024,
 } as const;
 
 /** A step the enum names (not STEP_UNSPECIFIED, not a number from a newer sender). */
@@ -58,6 +66,9 @@ export type CheckedSubmission = OrderSubmitted & { order: Order & { orderId: Ord
 
 /** Decode, then check; `T` is the type the check proves. */
 function decodeChecked<D extends DescMessage, T extends MessageShape<D>>(schema: D, bytes: Uint8Array, problemOf: (m: MessageShape<D>) => Problem): T {
+  if (bytes.length > LIMITS.messageBytes) {
+    throw new PoisonMessageError(`not a valid ${schema.typeName}: ${bytes.length} bytes (at most ${LIMITS.messageBytes})`);
+  }
   let message: MessageShape<D>;
   try {
     message = fromBinary(schema, bytes);

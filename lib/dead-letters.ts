@@ -1,8 +1,21 @@
-import { headers as natsHeaders } from '@nats-io/transport-node';
+import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { HEADERS, SUBJECTS } from './topology.ts';
 
 const MAX_REASON = 1000;
+
+/** Set on a letter that could not carry its original whole: what was left out, and why. */
+export const DLQ_TRUNCATED_HEADER = 'Dlq-Truncated';
+
+/**
+ * Room a letter leaves under the server's limits for what the client adds (its Nats-Msg-Id,
+ * the header block's framing): a letter that does not fit can never be published.
+ */
+const HEADROOM_BYTES = 512;
+/** JetStream refuses a message whose headers exceed 64 KiB, whatever its payload. */
+const MAX_HEADER_BYTES = 64 * 1024;
+/** Room for the Dlq-Truncated header itself. */
+const DLQ_HEADER_ROOM = 256;
 
 /**
  * A reason as one header value: a reason may quote what a hostile sender put in a field, and a
@@ -14,23 +27,52 @@ export function headerSafeReason(reason: string): string {
   return escaped.length > MAX_REASON ? `${escaped.slice(0, MAX_REASON - 3)}...` : escaped || 'no reason given';
 }
 
+/** The bytes headers take on the wire ("Key: value\r\n" each). */
+function headerBytes(h: MsgHdrs): number {
+  let size = 0;
+  for (const [key, values] of h) for (const value of values) size += Buffer.byteLength(key) + Buffer.byteLength(value) + 4;
+  return size;
+}
+
+/** The largest message the server takes; the client keeps its connection as `nc` (JetStreamClientImpl). */
+function maxPayloadOf(js: JetStreamClient): number | undefined {
+  return (js as unknown as { nc?: NatsConnection }).nc?.info?.max_payload;
+}
+
 /**
  * Park a message no handler can act on in the dead-letter stream, with the reason and where
  * it came from, then terminate it so it never blocks its queue again. The original payload
- * and headers are kept byte for byte so an operator can redrive it.
+ * and headers are kept byte for byte so an operator can redrive it, when they fit in one
+ * message with the letter's own headers. When they do not (a message near the server's
+ * max_payload, or huge hostile headers), the letter keeps the reason, the original's stream and
+ * sequence, and as much of the payload as fits, and says so in Dlq-Truncated: a letter that
+ * cannot be published would leave its message redelivered forever.
  */
 export async function deadLetter(js: JetStreamClient, msg: JsMsg, service: string, reason: string): Promise<void> {
-  const h = natsHeaders();
+  const own = natsHeaders();
+  own.set(HEADERS.dlqReason, headerSafeReason(reason));
+  own.set(HEADERS.dlqSubject, msg.subject);
+  own.set(HEADERS.dlqStream, msg.info.stream);
+  own.set(HEADERS.dlqSequence, String(msg.seq));
+  own.set(HEADERS.dlqService, service);
+
+  const whole = natsHeaders();
   for (const [key, values] of msg.headers ?? []) {
     if (key === 'Nats-Msg-Id') continue;
-    for (const value of values) h.append(key, value);
+    for (const value of values) whole.append(key, value);
   }
-  h.set(HEADERS.dlqReason, headerSafeReason(reason));
-  h.set(HEADERS.dlqSubject, msg.subject);
-  h.set(HEADERS.dlqStream, msg.info.stream);
-  h.set(HEADERS.dlqSequence, String(msg.seq));
-  h.set(HEADERS.dlqService, service);
-  await js.publish(SUBJECTS.deadLetter(service), msg.data, {
+  for (const [key, values] of own) for (const value of values) whole.set(key, value);
+
+  const room = (maxPayloadOf(js) ?? Infinity) - HEADROOM_BYTES;
+  const headersFit = headerBytes(whole) + DLQ_HEADER_ROOM <= MAX_HEADER_BYTES - HEADROOM_BYTES;
+  const h = headersFit ? whole : own;
+  let data = msg.data;
+  if (!headersFit || headerBytes(h) + data.length + DLQ_HEADER_ROOM > room) {
+    data = data.subarray(0, Math.max(0, room - headerBytes(h) - DLQ_HEADER_ROOM));
+    const headersLeftOut = headersFit ? '' : `; its ${headerBytes(whole) - headerBytes(own)} bytes of headers are left out`;
+    h.set(DLQ_TRUNCATED_HEADER, `payload cut to ${data.length} of ${msg.data.length} bytes${headersLeftOut}: too large for one letter (the original is in ${msg.info.stream} at ${msg.seq})`);
+  }
+  await js.publish(SUBJECTS.deadLetter(service), data, {
     headers: h,
     msgID: `dlq:${msg.info.stream}:${msg.seq}`,
   });

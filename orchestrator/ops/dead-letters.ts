@@ -8,6 +8,7 @@ import type { JetStreamClient, JetStreamManager, StoredMsg } from '@nats-io/jets
 import { toJson } from '@bufbuild/protobuf';
 import { CommandSchema, OrderSubmittedSchema, ReplySchema, codec } from '../../lib/codec.ts';
 import { HEADERS, STREAMS, SUBJECTS } from '../../lib/topology.ts';
+import { DLQ_TRUNCATED_HEADER } from '../../lib/dead-letters.ts';
 import type { AuditRecord, DeadLetter, DeadLetterPage } from '../../api/contract.ts';
 import { unlessMissing, type AuditLog } from './audit.ts';
 
@@ -39,7 +40,9 @@ function takes(filter: string, subject: string): boolean {
 }
 
 /** Why a letter must not be published again as it is, or null when it may be. */
-export function redriveRefusal(letter: Pick<DeadLetter, 'originalSubject'>): string | null {
+export function redriveRefusal(letter: Pick<DeadLetter, 'originalSubject' | 'headers'>): string | null {
+  const truncated = letter.headers[DLQ_TRUNCATED_HEADER]?.[0];
+  if (truncated) return `the letter was cut down to fit the dead-letter stream (${truncated}): it is not the original message, so it cannot be published again`;
   if (REDRIVABLE.some((filter) => takes(filter, letter.originalSubject))) return null;
   return `its original subject ${JSON.stringify(letter.originalSubject)} is not one the saga streams take (${REDRIVABLE.join(', ')}): it cannot have come from them, and is not published anywhere`;
 }

@@ -74,6 +74,7 @@ export class SagaCatalog {
   private ordered = new Int32Array(1024);
   private orderedLength = 0;
   private readonly listeners: Listener[] = [];
+  private readonly removeListeners: ((orderId: string) => void)[] = [];
   private readonly storedListeners: StoredListener[] = [];
   private readonly byStatus: Record<SagaStatus, number> = { running: 0, completed: 0, cancelled: 0, failed: 0, stuck: 0 };
   private readonly byState: Record<string, number> = {};
@@ -97,6 +98,11 @@ export class SagaCatalog {
       const index = this.listeners.indexOf(listener);
       if (index >= 0) this.listeners.splice(index, 1);
     };
+  }
+
+  /** Call `listener` with the id of every saga whose entry was deleted or purged. */
+  onRemove(listener: (orderId: string) => void): void {
+    this.removeListeners.push(listener);
   }
 
   /** Call `listener` with every entry the watch brings that this instance did not write (or wrote before it started). */
@@ -236,6 +242,7 @@ export class SagaCatalog {
     this.rows.remove(row);
     this.unpacked.delete(orderId);
     this.writtenAt.delete(orderId);
+    for (const listener of this.removeListeners) listener(orderId);
   }
 
   /** The test a row must pass, with what it compares prepared once for the whole scan. */

@@ -24,8 +24,12 @@ interface Timer {
 
 export class DeadlineScheduler {
   private readonly heap: Timer[] = [];
-  /** The deadline each saga has now; heap items that no longer match are stale and skipped. */
-  private readonly current = new Map<string, string>();
+  /**
+   * The timer of the deadline each saga has now; heap items that are not it are stale and
+   * skipped. The timer itself, not its command id: a saga deleted and created again has the
+   * same first command id, and its old timer must not fire it.
+   */
+  private readonly current = new Map<string, Timer>();
   private readonly firing = new Set<string>();
   private interval: NodeJS.Timeout | undefined;
 
@@ -44,6 +48,7 @@ export class DeadlineScheduler {
   attach(catalog: SagaCatalog): void {
     for (const summary of catalog.unfinished()) this.track(summary, catalog.writtenAtOf(summary.orderId) ?? this.now());
     catalog.onChange((summary, writtenAt) => this.track(summary, writtenAt));
+    catalog.onRemove((orderId) => this.current.delete(orderId));
   }
 
   /**
@@ -56,17 +61,18 @@ export class DeadlineScheduler {
       this.current.delete(summary.orderId);
       return;
     }
-    if (this.current.get(summary.orderId) === deadline.commandId) return;
-    this.current.set(summary.orderId, deadline.commandId);
+    if (this.current.get(summary.orderId)?.commandId === deadline.commandId) return;
     const timeoutMs = deadline.timeoutMs ?? this.fallbackTimeoutMs;
-    this.push({ at: writtenAt + timeoutMs, orderId: summary.orderId, commandId: deadline.commandId });
+    const timer = { at: writtenAt + timeoutMs, orderId: summary.orderId, commandId: deadline.commandId };
+    this.current.set(summary.orderId, timer);
+    this.push(timer);
     // Most timers go stale long before they are due (the reply came): drop them in bulk, so the
     // heap holds about the deadlines armed now, not every step of the last STEP_TIMEOUT_MS.
     if (this.heap.length > 2 * this.current.size + 1024) this.dropStale();
   }
 
   private dropStale(): void {
-    const live = this.heap.filter((timer) => this.current.get(timer.orderId) === timer.commandId);
+    const live = this.heap.filter((timer) => this.isCurrent(timer));
     this.heap.length = 0;
     for (const timer of live) this.push(timer);
   }
@@ -88,7 +94,7 @@ export class DeadlineScheduler {
   fireDue(now: number): void {
     while (this.heap.length > 0 && this.heap[0]!.at <= now) {
       const timer = this.pop()!;
-      if (this.current.get(timer.orderId) !== timer.commandId || this.firing.has(timer.commandId)) continue;
+      if (!this.isCurrent(timer) || this.firing.has(timer.commandId)) continue;
       this.firing.add(timer.commandId);
       void this.fire(timer).finally(() => this.firing.delete(timer.commandId));
     }
@@ -105,8 +111,15 @@ export class DeadlineScheduler {
     } catch (error) {
       // NATS may be down: try again shortly; the deadline stays in the entry meanwhile.
       this.logger.warn({ err: error, orderId: timer.orderId }, 'could not fire a step deadline; will retry');
-      this.push({ ...timer, at: this.now() + 1000 });
+      if (!this.isCurrent(timer)) return;
+      const retry = { ...timer, at: this.now() + 1000 };
+      this.current.set(timer.orderId, retry);
+      this.push(retry);
     }
+  }
+
+  private isCurrent(timer: Timer): boolean {
+    return this.current.get(timer.orderId) === timer;
   }
 
   private push(timer: Timer): void {

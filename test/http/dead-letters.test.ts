@@ -6,6 +6,7 @@
  */
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DLQ_TRUNCATED_HEADER } from '../../lib/dead-letters.ts';
 import { HEADERS, STREAMS, SUBJECTS } from '../../lib/topology.ts';
 import { orderFor } from '../support/orders.ts';
 import { startNats, type TestNats } from '../support/nats-server.ts';
@@ -65,6 +66,19 @@ describe('redrive', () => {
       expect(answer.statusCode).toBe(409);
     },
   );
+
+  it('refuses a letter that was cut down to fit: its payload is not the original message', async () => {
+    const h = natsHeaders();
+    h.set(HEADERS.dlqSubject, SUBJECTS.command('payment'));
+    h.set(HEADERS.dlqReason, 'oversize');
+    h.set(DLQ_TRUNCATED_HEADER, 'payload cut from 1048000 to 900000 bytes');
+    const cut = (await t.nats.js.publish(SUBJECTS.deadLetter('payment'), new Uint8Array(16), { headers: h })).seq;
+    const commands = await messagesIn(STREAMS.commands);
+    const answer = await t.app.inject({ method: 'POST', url: `/api/dead-letters/${cut}/redrive`, headers: ops, payload: { reason: 'r' } });
+    expect(answer.statusCode).toBe(409);
+    expect(answer.json().detail).toMatch(/cut down/);
+    expect(await messagesIn(STREAMS.commands)).toBe(commands);
+  });
 
   it('redrive-all redrives the letters it may and leaves the forged ones waiting', async () => {
     const replies = await messagesIn(STREAMS.events);

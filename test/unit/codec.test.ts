@@ -46,6 +46,19 @@ function poisonReason(decode: () => unknown): string {
   throw new Error('decoded without complaint');
 }
 
+/** A length-delimited field's content as protobuf writes it: the length, then that many bytes. */
+function lengthDelimited(length: number): Uint8Array {
+  const prefix: number[] = [];
+  for (let n = length; ; n >>>= 7) {
+    if (n < 0x80) {
+      prefix.push(n);
+      break;
+    }
+    prefix.push((n & 0x7f) | 0x80);
+  }
+  return new Uint8Array([...prefix, ...new Uint8Array(length)]);
+}
+
 const HOSTILE_IDS = ['*', '>', 'a.b', '', ' ', 'ord x', 'x'.repeat(300), 'ördér', `ord_${'A'.repeat(26)}`, 'ord_\r\nabc'];
 
 describe('codec checks', () => {
@@ -101,6 +114,22 @@ describe('codec checks', () => {
     expect(poisonReason(() => codec.reply.decode(codec.reply.encode(failed)))).toMatch(/failed\.message/);
     const instance = create(ReplySchema, { ...reply(meta()), workerInstance: long });
     expect(poisonReason(() => codec.reply.decode(codec.reply.encode(instance)))).toMatch(/worker_instance/);
+  });
+
+  it('refuses a message larger than any valid one, even when its extra bytes are fields the schema does not name', () => {
+    // Unknown fields pass the field checks and are echoed in the reply built from the command's
+    // meta: near the server's max_payload that reply could never be published (nor the command
+    // given up on, which replies first), so it was delivered forever.
+    const padded = charge();
+    padded.meta!.$unknown = [{ no: 999, wireType: 2, data: lengthDelimited(LIMITS.messageBytes) }];
+    expect(poisonReason(() => codec.command.decode(codec.command.encode(padded)))).toMatch(/bytes \(at most 65536\)/);
+    const paddedReply = reply(meta());
+    paddedReply.meta = padded.meta;
+    expect(poisonReason(() => codec.reply.decode(codec.reply.encode(paddedReply)))).toMatch(/bytes \(at most 65536\)/);
+    // A few unknown bytes (a newer sender's field) still decode.
+    const newer = charge();
+    newer.meta!.$unknown = [{ no: 999, wireType: 2, data: lengthDelimited(16) }];
+    expect(codec.command.decode(codec.command.encode(newer)).meta.orderId).toBe(ORDER);
   });
 
   it('refuses a submission whose total is not its items’ total, or whose fields are oversize', () => {

@@ -135,4 +135,19 @@ describe('step deadlines', () => {
     await node.advance(0);
     expect(node.fired.map((f) => f.orderId)).toEqual(['ord_a']);
   });
+
+  it('count a saga deleted and created again from its new write: the old entry’s timer neither fires it early nor keeps it from firing', async () => {
+    const node = instance(0);
+    node.scheduler.attach(node.catalog);
+    node.catalog.observe(pending('ord_a', 0), 1);
+    await node.advance(2000);
+    // Deleted (an operator, a purge) and created again under the same id: its first command has
+    // the same id as the old entry's, since command ids are (order, step, attempt).
+    node.catalog.remove('ord_a');
+    node.catalog.observe(pending('ord_a', 2000), 3);
+    await node.advance(1000);
+    expect(node.fired).toEqual([]);
+    await node.advance(TIMEOUT - 1000);
+    expect(node.fired.map((f) => f.at)).toEqual([2000 + TIMEOUT]);
+  });
 });

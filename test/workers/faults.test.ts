@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { headers as natsHeaders } from '@nats-io/transport-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { codec, CommandSchema, create, OrderSubmittedSchema, type Command } from '../../lib/codec.ts';
 import { totalsOf } from '../../workers/ledger.ts';
@@ -69,6 +70,38 @@ describe('worker runtime under faults', () => {
     hostile.forEach(([, reason], i) => expect(letters[i]!.reason).toMatch(reason));
     expect((await h.ledger('payment')).map((entry) => entry.orderId).filter((id) => !id.startsWith('ord_'))).toEqual([]);
     expect(await h.entry('payment', oid('ord-hostile-cust'))).toBeUndefined();
+    await eventually(async () => {
+      const info = await h.nats.jsm.consumers.info('SAGA_COMMANDS', 'worker_payment');
+      expect(info.num_ack_pending + info.num_pending).toBe(0);
+    });
+  });
+
+  it('dead-letters a message near the server’s max_payload, or with huge headers: cut to fit and saying so, never delivered forever', async () => {
+    await h.startService('payment');
+    const before = (await h.nats.jsm.streams.info('SAGA_DLQ')).state.last_seq;
+    const max = h.nats.nc.info!.max_payload;
+    // The letter adds its own headers (reason, origin) to the original's: these could not be written whole.
+    await h.sendRaw('payment', new Uint8Array(max - 150).fill(0xff), oid('ord-huge-payload'));
+    const hostileHeaders = natsHeaders();
+    // JetStream stores headers up to 64 KiB: with the letter's own, these would be more.
+    hostileHeaders.set('X-Junk', 'j'.repeat(65_200));
+    await h.nats.js.publish('saga.cmd.payment', randomBytes(64), { headers: hostileHeaders });
+
+    const letters = await eventually(async () => {
+      const { state } = await h.nats.jsm.streams.info('SAGA_DLQ');
+      expect(state.last_seq - before).toBe(2);
+      const both = await Promise.all([before + 1, before + 2].map((seq) => h.nats.jsm.streams.getMessage('SAGA_DLQ', { seq })));
+      // Handled concurrently: in the order they were sent.
+      return both.sort((a, b) => Number(a!.header.get('Dlq-Original-Sequence')) - Number(b!.header.get('Dlq-Original-Sequence')));
+    });
+    for (const letter of letters) {
+      expect(letter!.header.get('Dlq-Reason')).toMatch(/not a valid order\.v1\.Command/);
+      expect(letter!.header.get('Dlq-Original-Stream')).toBe('SAGA_COMMANDS');
+      expect(letter!.header.get('Dlq-Truncated')).toMatch(/^payload cut to \d+ of \d+ bytes/);
+    }
+    expect(letters[0]!.header.get('Saga-Order-Id')).toBe(oid('ord-huge-payload'));
+    expect(letters[1]!.header.get('X-Junk')).toBe('');
+    expect(letters[1]!.header.get('Dlq-Truncated')).toMatch(/headers are left out/);
     await eventually(async () => {
       const info = await h.nats.jsm.consumers.info('SAGA_COMMANDS', 'worker_payment');
       expect(info.num_ack_pending + info.num_pending).toBe(0);
