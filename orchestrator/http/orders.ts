@@ -202,7 +202,11 @@ export async function ordersRoutes(app: FastifyInstance): Promise<void> {
       const outcome = await runtime.submit(submission);
       if (outcome.kind === 'notStored') {
         request.log.warn({ orderId, reason: outcome.reason }, 'submission not stored');
-        return sendSubmitProblem(reply, 'notAccepted', orderId, idempotencyKey, `the order could not be stored (${outcome.reason}); it was not accepted, retry later`);
+        // With a key, an earlier request may have stored this order: say only what this one did.
+        const notStored = idempotencyKey
+          ? `this request stored nothing (${outcome.reason}); an earlier request with this Idempotency-Key may have stored order ${orderId}: look it up at GET /api/orders/${orderId}, or retry later`
+          : `the order could not be stored (${outcome.reason}); it was not accepted, retry later`;
+        return sendSubmitProblem(reply, 'notAccepted', orderId, idempotencyKey, notStored);
       }
       if (outcome.kind === 'unknown') {
         request.log.error({ orderId, reason: outcome.reason, attempts: outcome.attempts }, 'submission outcome unknown');

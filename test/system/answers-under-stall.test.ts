@@ -162,6 +162,8 @@ describe('POST /api/orders while the broker stalls', () => {
     const callerTrace = '4bf92f3577b34da6a3ce929d0e0e4736';
     const refused = await post(orderFor('happy', 5), { traceparent: `00-${callerTrace}-00f067aa0ba902b7-01` });
     const waited = Date.now() - started;
+    // With a key, an earlier request may have stored the order: the answer speaks for this request only.
+    const keyed = await post(orderFor('happy', 6), { 'idempotency-key': 'stall-keyed-down' });
     const [lookupExisting, lookupRefused] = await Promise.all([
       system.api(`/api/orders/${before.body.orderId}`),
       system.api(`/api/orders/${refused.body.orderId}`),
@@ -173,6 +175,10 @@ describe('POST /api/orders while the broker stalls', () => {
     expect(refused.body).toMatchObject({ outcome: 'notAccepted', retryable: true });
     expect(refused.headers.get('retry-after')).toBeTruthy();
     expect(waited).toBeLessThan(2_000);
+    expect(keyed.status).toBe(503);
+    expect(keyed.body).toMatchObject({ outcome: 'notAccepted', orderId: orderIdForKey('stall-keyed-down') });
+    expect(keyed.body.detail).toMatch(/this request stored nothing/);
+    expect(keyed.body.detail).toMatch(/exists cannot be checked|an earlier request with this Idempotency-Key may have stored/);
     // The line the request wrote about it leads to the request's trace.
     const line = system.services.orchestrator.log
       .split('\n')
