@@ -32,7 +32,7 @@ it('answers 503, never 202, while NATS is down: without and with an Idempotency-
   const after = await post({ 'idempotency-key': 'after-outage' });
 
   expect(answers.filter((a) => a.status === 202)).toEqual([]);
-  // The contract (README): "NATS unreachable: 503 (nothing accepted)".
+  // The contract (README): NATS down before the publish: 503 `notAccepted`, this request stored nothing.
   expect(answers).toEqual(answers.map((a) => ({ key: a.key, status: 503 })));
   expect(after.status).toBe(202);
 }, 90_000);
