@@ -28,7 +28,7 @@ export class PoisonMessageError extends Error {
 
 export const isPoisonMessage = (error: unknown): error is PoisonMessageError => error instanceof PoisonMessageError;
 
-/** The largest field a message may carry: the API's own limits (orchestrator/http/orders.ts), and room for free text. */
+/** The largest field a message may carry: the one definition the API's schemas (orchestrator/http/orders.ts) take theirs from, and room for free text. */
 export const LIMITS = {
   customerId: 128,
   sku: 64,

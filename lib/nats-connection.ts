@@ -77,3 +77,14 @@ export async function connectToNats(options: ConnectionOptions): Promise<NatsCon
   nc.protocol = await ProtocolHandler.connect(nc.options, nc);
   return nc;
 }
+
+/**
+ * Whether the connection is up this instant. A publish made while it is down waits in the
+ * client's buffer, to be dropped at the next dial or sent on reconnect: nobody can say which.
+ * The client keeps the socket's state on its protocol handler; without one, say up (a caller
+ * then waits for an answer that does not come, which is slower, never wrong).
+ */
+export function isConnectedNow(nc: NatsConnection): boolean {
+  if (nc.isClosed() || nc.isDraining()) return false;
+  return (nc as Partial<NatsConnectionImpl>).protocol?.connected ?? true;
+}

@@ -27,7 +27,7 @@ logger.info({ config: describeConfig(config) }, 'starting orchestrator');
 
 const nats = await connectNats(config, `orchestrator ${config.instanceId}`);
 const topology = await ensureTopology(nats, config);
-const runtime = new SagaRuntime(topology.sagas, topology.sagasOnLeader, nats.js, nats.jsm, config, logger, metrics);
+const runtime = new SagaRuntime(topology.sagas, topology.sagasOnLeader, nats, config, logger, metrics);
 
 // Write times come from the server's clock, never another instance's: take one fresh sample
 // before the catch-up, so an old pending deadline is not taken for a new one.

@@ -4,6 +4,7 @@
  * POST /api/orders span.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { withTrace } from '../../lib/logger.ts';
 import { extract, SpanKind, SpanStatusCode, trace, tracer, type Context, type Span } from '../../lib/telemetry.ts';
 
 declare module 'fastify' {
@@ -43,7 +44,7 @@ export async function registerObservability(app: FastifyInstance): Promise<void>
     // order, and the logger leads them to the order's own trace instead (lib/logger.ts).
     if (!route.includes(':orderId')) {
       const { traceId, spanId } = span.spanContext();
-      request.log = request.log.child({ traceId, spanId });
+      request.log = withTrace(request.log, { traceId, spanId });
     }
   });
 

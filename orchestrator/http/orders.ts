@@ -1,6 +1,7 @@
 /**
  * /api/orders: submit, read, list, and the operator actions. Schemas sit next to handlers.
  */
+import { LIMITS } from '../../lib/codec.ts';
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { SubmitProblem } from '../../api/contract.ts';
@@ -29,7 +30,7 @@ const submitOrderSchema = {
   headers: {
     type: 'object',
     properties: {
-      'idempotency-key': { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' },
+      'idempotency-key': { type: 'string', minLength: 1, maxLength: LIMITS.idempotencyKey, pattern: '^[\\x21-\\x7e]+$' },
     },
   },
   body: {
@@ -37,19 +38,19 @@ const submitOrderSchema = {
     additionalProperties: false,
     required: ['customerId', 'items'],
     properties: {
-      customerId: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[\\x21-\\x7e]+$' },
+      customerId: { type: 'string', minLength: 1, maxLength: LIMITS.customerId, pattern: '^[\\x21-\\x7e]+$' },
       items: {
         type: 'array',
         minItems: 1,
-        maxItems: 100,
+        maxItems: LIMITS.items,
         items: {
           type: 'object',
           additionalProperties: false,
           required: ['sku', 'quantity', 'unitPriceCents'],
           properties: {
-            sku: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[\\x21-\\x7e]+$' },
-            quantity: { type: 'integer', minimum: 1, maximum: 10_000_000 },
-            unitPriceCents: { type: 'integer', minimum: 0, maximum: 100_000_000_00 },
+            sku: { type: 'string', minLength: 1, maxLength: LIMITS.sku, pattern: '^[\\x21-\\x7e]+$' },
+            quantity: { type: 'integer', minimum: 1, maximum: LIMITS.quantity },
+            unitPriceCents: { type: 'integer', minimum: 0, maximum: Number(LIMITS.unitPriceCents) },
           },
         },
       },
@@ -68,8 +69,8 @@ interface SubmitBody {
 export const SAGA_FILTER_PROPERTIES = {
   status: { type: 'string', enum: STATUSES },
   state: { type: 'string', maxLength: 64 },
-  customerId: { type: 'string', maxLength: 128 },
-  q: { type: 'string', minLength: 1, maxLength: 128 },
+  customerId: { type: 'string', maxLength: LIMITS.customerId },
+  q: { type: 'string', minLength: 1, maxLength: LIMITS.customerId },
   retrying: { type: 'boolean' },
   stalled: { type: 'boolean' },
 } as const;

@@ -5,20 +5,20 @@
  * message ids. A CAS conflict (another instance, or a timer, got there first) re-applies the
  * event to the fresh entry.
  */
-import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
-import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import { headers as natsHeaders } from '@nats-io/transport-node';
 import type { KV } from '@nats-io/kv';
 import { codec } from '../../lib/codec.ts';
 import { isCasConflict } from '../../lib/nats-errors.ts';
 import type { Logger } from '../../lib/logger.ts';
-import { HEADERS, STREAMS, SUBJECTS } from '../../lib/topology.ts';
+import { isConnectedNow } from '../../lib/nats-connection.ts';
+import { HEADERS, STREAMS, SUBJECTS, type Nats } from '../../lib/topology.ts';
 import { extractTraceparent, inject, inSpan, SpanKind, traceparentOf, type Context } from '../../lib/telemetry.ts';
 import type { Link } from '@opentelemetry/api';
 import type { SagaMetrics } from '../metrics.ts';
 import type { SagaEvent } from '../../machines/index.ts';
 import { buildCommand } from './commands.ts';
 import { submissionOf, submissionToProto } from './submissions.ts';
-import { connectedNow, publishUntilKnown, type SubmitOutcome } from './submit-outcome.ts';
+import { publishUntilKnown, type SubmitOutcome } from './submit-outcome.ts';
 import { applyEvent, startSaga, type ApplyResult, type RuntimeSettings, type SagaEntry, type Submission } from './entry.ts';
 import { KeyedSerializer } from './keyed-serializer.ts';
 import { RecentEntries, type StoredSaga } from './recent-entries.ts';
@@ -59,8 +59,7 @@ export class SagaRuntime {
   constructor(
     private readonly sagas: KV,
     private readonly sagasOnLeader: KV,
-    private readonly js: JetStreamClient,
-    private readonly jsm: JetStreamManager,
+    private readonly nats: Pick<Nats, 'nc' | 'js' | 'jsm'>,
     private readonly settings: RuntimeSettings,
     private readonly logger: Logger,
     private readonly metrics?: SagaMetrics,
@@ -98,18 +97,16 @@ export class SagaRuntime {
     h.set(HEADERS.orderId, order.orderId);
     h.set(HEADERS.traceparent, submission.traceparent);
     const subject = SUBJECTS.submitted(order.orderId);
-    // The client keeps its connection as `nc` (JetStreamClientImpl); only to see whether it is up now.
-    const nc = (this.js as unknown as { nc?: NatsConnection }).nc;
     return publishUntilKnown(
-      (timeout) => this.js.publish(subject, data, { msgID: order.orderId, headers: h, timeout }),
-      () => !nc || connectedNow(nc),
+      (timeout) => this.nats.js.publish(subject, data, { msgID: order.orderId, headers: h, timeout }),
+      () => isConnectedNow(this.nats.nc),
     );
   }
 
   /** A stored submission whose saga has not started yet (the inbox has not reached it); throws when JetStream cannot tell now. */
   async findSubmission(orderId: string): Promise<Submission | null> {
     // Null only for the server's definite "no such message"; an outage throws.
-    const stored = await this.jsm.streams.getMessage(STREAMS.events, { last_by_subj: SUBJECTS.submitted(orderId) });
+    const stored = await this.nats.jsm.streams.getMessage(STREAMS.events, { last_by_subj: SUBJECTS.submitted(orderId) });
     if (!stored) return null;
     try {
       return submissionOf(codec.submission.decode(stored.data));
@@ -280,7 +277,7 @@ export class SagaRuntime {
         const h = natsHeaders();
         h.set(HEADERS.orderId, entry.orderId);
         inject(h, ctx);
-        await this.js.publish(SUBJECTS.command(command.service), codec.command.encode(message), {
+        await this.nats.js.publish(SUBJECTS.command(command.service), codec.command.encode(message), {
           msgID: command.commandId,
           headers: h,
         });

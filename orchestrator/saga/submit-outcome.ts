@@ -10,8 +10,6 @@
  * connection was down or closed) or the server refused every attempt that did.
  */
 import { JetStreamApiError, type PubAck } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/nats-core';
-import type { NatsConnectionImpl } from '@nats-io/nats-core/internal';
 import { isNoResponders, isNotSent } from '../../lib/nats-errors.ts';
 
 export type SubmitOutcome =
@@ -31,17 +29,6 @@ export const SUBMIT_POLICY: SubmitPolicy = { attemptTimeoutMs: 2_000, budgetMs: 
 
 const RECHECK_MS = 100;
 const MIN_ATTEMPT_MS = 250;
-
-/**
- * Whether the connection is up this instant. A publish made while it is down waits in the
- * client's buffer, to be dropped at the next dial or sent on reconnect: nobody can say which.
- */
-export function connectedNow(nc: NatsConnection): boolean {
-  if (nc.isClosed() || nc.isDraining()) return false;
-  // nats-core keeps the socket's state on its protocol handler; without one, assume up (then a
-  // timeout answers "unknown", which is never a lie).
-  return (nc as Partial<NatsConnectionImpl>).protocol?.connected ?? true;
-}
 
 /** The server answered and stored nothing: it refused, or no stream listened. */
 function refusedByServer(error: unknown): boolean {

@@ -23,6 +23,7 @@ import { Kvm } from '@nats-io/kv';
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { expect } from 'vitest';
+import { codec, stepFromProto } from '../../lib/codec.ts';
 import { BUCKETS, CONSUMERS, STREAMS, SUBJECTS } from '../../lib/topology.ts';
 import { listLedger } from '../../workers/ledger.ts';
 import { checkBooks, type BooksReport } from '../support/books.ts';
@@ -551,6 +552,35 @@ function publish(report: FaultReport): void {
   } catch {
     // the figures are also on the console
   }
+}
+
+/**
+ * Replies to an attempt older than its step's latest command (they came after the saga moved on),
+ * in all and by the worker instance that gave them; and how many steps were retried.
+ */
+export async function lateReplies(system: TestSystem): Promise<{ replies: number; late: number; lateBy: Record<string, number>; retriedSteps: number }> {
+  const jsm = await jetstreamManager(await system.connection());
+  const latest = new Map<string, number>();
+  const replies: { key: string; attempt: number; worker: string }[] = [];
+  for (const stream of [STREAMS.commands, STREAMS.events]) {
+    const info = await jsm.streams.info(stream);
+    for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+      const message = await jsm.streams.getMessage(stream, { seq });
+      if (!message) continue;
+      if (stream === STREAMS.commands) {
+        const { meta } = codec.command.decode(message.data);
+        const key = `${meta.orderId}:${stepFromProto(meta.step)}`;
+        latest.set(key, Math.max(latest.get(key) ?? 0, meta.attempt));
+      } else if (message.subject.startsWith('saga.reply.')) {
+        const reply = codec.reply.decode(message.data);
+        replies.push({ key: `${reply.meta.orderId}:${stepFromProto(reply.meta.step)}`, attempt: reply.meta.attempt, worker: reply.workerInstance });
+      }
+    }
+  }
+  const lateBy: Record<string, number> = {};
+  for (const reply of replies) if (reply.attempt < (latest.get(reply.key) ?? 0)) lateBy[reply.worker] = (lateBy[reply.worker] ?? 0) + 1;
+  const late = Object.values(lateBy).reduce((sum, n) => sum + n, 0);
+  return { replies: replies.length, late, lateBy, retriedSteps: [...latest.values()].filter((a) => a > 1).length };
 }
 
 /** Every invariant, as test assertions (the lists show exactly which order broke what). */

@@ -6,12 +6,9 @@
  * attempts are ignored; the worker's ledger gives every attempt of a step the one recorded
  * effect), books balance. The test also counts the late replies that really reached the saga.
  */
-import { jetstreamManager } from '@nats-io/jetstream';
 import { expect, it } from 'vitest';
-import { codec, stepFromProto } from '../../lib/codec.ts';
-import { STREAMS } from '../../lib/topology.ts';
-import { startSystem, type TestSystem } from '../support/system.ts';
-import { expectClean, FaultRun, PROFILE, sized, sleep } from './harness.ts';
+import { startSystem } from '../support/system.ts';
+import { expectClean, FaultRun, lateReplies, PROFILE, sized, sleep } from './harness.ts';
 
 const STEP_TIMEOUT_MS = 1500;
 const SLOW_MS = Math.round(STEP_TIMEOUT_MS * 1.7);
@@ -24,34 +21,6 @@ const ENV = {
   // Slow commands hold a handler each: enough handlers that the slow worker is late, not jammed.
   WORKER_POOL_SIZE: '200',
 };
-
-/** Replies whose attempt is older than the step's latest command: they came after the saga moved on. */
-async function lateReplies(system: TestSystem): Promise<{ late: number; replies: number; retriedSteps: number }> {
-  const jsm = await jetstreamManager(await system.connection());
-  const latest = new Map<string, number>();
-  const replyAttempts: string[] = [];
-  for (const stream of [STREAMS.commands, STREAMS.events]) {
-    const info = await jsm.streams.info(stream);
-    for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
-      const message = await jsm.streams.getMessage(stream, { seq }).catch(() => null);
-      if (!message) continue;
-      if (stream === STREAMS.commands) {
-        const meta = codec.command.decode(message.data).meta!;
-        const key = `${meta.orderId}:${stepFromProto(meta.step)}`;
-        latest.set(key, Math.max(latest.get(key) ?? 0, meta.attempt));
-      } else if (message.subject.startsWith('saga.reply.')) {
-        const meta = codec.reply.decode(message.data).meta!;
-        replyAttempts.push(`${meta.orderId}:${stepFromProto(meta.step)}|${meta.attempt}`);
-      }
-    }
-  }
-  let late = 0;
-  for (const row of replyAttempts) {
-    const [key, attempt] = row.split('|') as [string, string];
-    if (Number(attempt) < (latest.get(key) ?? 0)) late++;
-  }
-  return { late, replies: replyAttempts.length, retriedSteps: [...latest.values()].filter((a) => a > 1).length };
-}
 
 it(
   'replies slower than STEP_TIMEOUT_MS: late replies of old attempts are ignored, no order lost, no effect twice',

@@ -12,11 +12,10 @@
  */
 import { jetstreamManager } from '@nats-io/jetstream';
 import { expect, it } from 'vitest';
-import { codec, stepFromProto } from '../../lib/codec.ts';
 import { CONSUMERS, STREAMS } from '../../lib/topology.ts';
 import type { Service } from '../../machines/index.ts';
-import { startSystem, until, type ServiceProcess, type TestSystem } from '../support/system.ts';
-import { expectClean, FaultRun, sized, sleep } from './harness.ts';
+import { startSystem, until, type ServiceProcess } from '../support/system.ts';
+import { expectClean, FaultRun, lateReplies, sized, sleep } from './harness.ts';
 
 const STEP_TIMEOUT_MS = 1500;
 const ACK_WAIT_MS = 3000;
@@ -36,31 +35,6 @@ const ENV = {
   // The pause times a step out about PAUSE_MS / STEP_TIMEOUT_MS times: keep it from parking in `stuck`.
   STEP_MAX_ATTEMPTS: '12',
 };
-
-/** Replies each worker instance gave to an attempt older than its step's latest: they came after the saga moved on. */
-async function lateAnswers(system: TestSystem): Promise<{ replies: number; lateBy: Record<string, number>; retriedSteps: number }> {
-  const jsm = await jetstreamManager(await system.connection());
-  const latest = new Map<string, number>();
-  const answers: { key: string; attempt: number; worker: string }[] = [];
-  for (const stream of [STREAMS.commands, STREAMS.events]) {
-    const info = await jsm.streams.info(stream);
-    for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
-      const message = await jsm.streams.getMessage(stream, { seq }).catch(() => null);
-      if (!message) continue;
-      if (stream === STREAMS.commands) {
-        const { meta } = codec.command.decode(message.data);
-        const key = `${meta.orderId}:${stepFromProto(meta.step)}`;
-        latest.set(key, Math.max(latest.get(key) ?? 0, meta.attempt));
-      } else if (message.subject.startsWith('saga.reply.')) {
-        const reply = codec.reply.decode(message.data);
-        answers.push({ key: `${reply.meta.orderId}:${stepFromProto(reply.meta.step)}`, attempt: reply.meta.attempt, worker: reply.workerInstance });
-      }
-    }
-  }
-  const lateBy: Record<string, number> = {};
-  for (const answer of answers) if (answer.attempt < (latest.get(answer.key) ?? 0)) lateBy[answer.worker] = (lateBy[answer.worker] ?? 0) + 1;
-  return { replies: answers.length, lateBy, retriedSteps: [...latest.values()].filter((a) => a > 1).length };
-}
 
 it(
   'a worker paused mid-command past its ack wait and the step timeout: no order lost, no effect twice, books balance',
@@ -108,7 +82,7 @@ it(
       }
       await load;
       const report = await run.check();
-      const late = await lateAnswers(system);
+      const late = await lateReplies(system);
       console.log(
         `[faults] worker-pause: ${report.orders} orders accepted, ${report.faults.length} pauses of ${PAUSE_MS} ms ` +
           `(commands unacknowledged at the pause: ${JSON.stringify(held)}), ${late.retriedSteps} steps retried, ` +

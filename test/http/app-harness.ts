@@ -47,7 +47,7 @@ export async function buildTestApp(natsUrl: string, { env = {}, jsTimeoutMs, run
   const nats = await connectNats(config, 'http-test');
   if (jsTimeoutMs) nats.jsm = await jetstreamManager(nats.nc, { timeout: jsTimeoutMs });
   const topology = await ensureTopology(nats, config);
-  const runtime = new SagaRuntime(topology.sagas, topology.sagasOnLeader, nats.js, nats.jsm, config, logger, metrics);
+  const runtime = new SagaRuntime(topology.sagas, topology.sagasOnLeader, nats, config, logger, metrics);
   const catalog = new SagaCatalog(logger);
   runtime.onStored(({ revision }, summary) => catalog.observe(summary, revision));
   await catalog.start(topology.sagas);
