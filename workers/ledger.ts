@@ -6,6 +6,7 @@
  * instead of a second effect.
  */
 import { isCasConflict } from '../lib/nats-errors.ts';
+import { listKeys } from '../lib/kv-keys.ts';
 import type { KV } from '@nats-io/kv';
 import { codec, stepFromProto, type CommandMeta } from '../lib/codec.ts';
 import { isForwardStep, type StepName } from '../machines/index.ts';
@@ -111,8 +112,7 @@ export const unitsOf = (effect: EffectRecord): number => (effect.items ?? []).re
 
 /** Every order's entry in a ledger bucket. */
 export async function listLedger(kv: KV): Promise<LedgerEntry[]> {
-  const keys: string[] = [];
-  for await (const key of await kv.keys()) keys.push(key);
+  const keys = await listKeys(kv);
   const entries = await Promise.all(keys.map(async (key) => (await readEntry(kv, key)).entry));
   return entries.filter((entry) => Object.keys(entry.effects).length > 0);
 }

@@ -21,6 +21,7 @@ import { performance } from 'node:perf_hooks';
 import type { KV } from '@nats-io/kv';
 import { codec } from '../../lib/codec.ts';
 import type { Logger } from '../../lib/logger.ts';
+import { listKeys } from '../../lib/kv-keys.ts';
 import { isCasConflict } from '../../lib/nats-errors.ts';
 import type { BulkAction, BulkJob, BulkResult, SagaFilter } from '../../api/contract.ts';
 import type { SagaCatalog } from '../saga/catalog.ts';
@@ -359,13 +360,9 @@ export class BulkJobs {
   }
 
   private async listHeld(): Promise<Held[]> {
-    const held: Held[] = [];
-    for await (const key of await this.kv.keys()) {
-      if (key.includes('.')) continue;
-      const entry = await this.read(key);
-      if (entry) held.push(entry);
-    }
-    return held;
+    // Job keys are one token; their id chunks live under `<id>.ids.…`.
+    const held = await Promise.all((await listKeys(this.kv, '*', Math.max(5_000, this.settings.bulkLeaseMs))).map((key) => this.read(key)));
+    return held.filter((entry): entry is Held => entry !== null);
   }
 
   private async read(id: string): Promise<Held | null> {
