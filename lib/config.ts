@@ -44,6 +44,19 @@ export interface Config {
   slowShippingMs: number;
   /** Concurrent saga events the orchestrator handles (different sagas; one saga stays ordered). */
   orchestratorConcurrency: number;
+  /**
+   * Sagas running at once (all instances together) before new submissions wait in their stream:
+   * in a burst, the sagas in flight are served before new ones start, so queues stay short.
+   */
+  maxActiveSagas: number;
+  /**
+   * How long a service may hold a message without a sign of life before JetStream hands it to
+   * another instance: a worker or orchestrator that dies is noticed after this, not after the
+   * step timeout. Messages still being handled (or waiting their turn) say so every third of it.
+   */
+  ackWaitMs: number;
+  /** How long finished sagas (and the streams' messages) are kept before they leave the hot bucket. */
+  sagaRetentionMs: number;
   otelEndpoint: string | undefined;
   /** Share of new traces sampled (0..1) when exporting; a sampled order is traced through every service. */
   traceSampleRatio: number;
@@ -89,6 +102,21 @@ function readTokens(env: Env, name: string, fallbackLabel: string): LabelledToke
 }
 
 class ConfigError extends Error {}
+
+const DAY_MS = 24 * 3_600_000;
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: DAY_MS };
+
+/** `30d`, `12h`, `90m`, `45s`, `500ms`, or a bare number of milliseconds; at least one minute. */
+function readDuration(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const match = /^(\d+)(ms|s|m|h|d)?$/.exec(raw.trim());
+  const value = match ? Number(match[1]) * DURATION_UNITS[match[2] ?? 'ms']! : NaN;
+  if (!Number.isSafeInteger(value) || value < 60_000) {
+    throw new ConfigError(`${name}=${JSON.stringify(raw)} is invalid: a duration such as 30d, 12h or 90m (or milliseconds), at least 1m`);
+  }
+  return value;
+}
 
 function readNumber(env: Env, name: string, fallback: number, check: (n: number) => boolean, rule: string): number {
   const raw = env[name];
@@ -139,6 +167,9 @@ export function loadConfig(env: Env = process.env): Config {
     workerLatencyMs: readNumber(env, 'WORKER_LATENCY_MS', 0, nonNegativeInt, 'a non-negative integer of milliseconds'),
     slowShippingMs: readNumber(env, 'SLOW_SHIPPING_MS', defaultSlowShippingMs(stepTimeoutMs, stepMaxAttempts), nonNegativeInt, 'a non-negative integer of milliseconds'),
     orchestratorConcurrency: readNumber(env, 'ORCHESTRATOR_CONCURRENCY', 64, positiveInt, 'a positive integer'),
+    maxActiveSagas: readNumber(env, 'MAX_ACTIVE_SAGAS', 2000, positiveInt, 'a positive integer'),
+    ackWaitMs: readNumber(env, 'ACK_WAIT_MS', 2_000, (n) => Number.isInteger(n) && n >= 300, 'an integer of milliseconds, at least 300'),
+    sagaRetentionMs: readDuration(env, 'SAGA_RETENTION', 30 * DAY_MS),
     otelEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
     traceSampleRatio: readNumber(env, 'TRACE_SAMPLE_RATIO', 1, (n) => n >= 0 && n <= 1, 'a number from 0 to 1'),
     workerPort: env.WORKER_PORT === undefined || env.WORKER_PORT === '' ? undefined : readNumber(env, 'WORKER_PORT', 0, (n) => nonNegativeInt(n) && n < 65536, 'a TCP port'),

@@ -21,6 +21,8 @@ import type { Service } from '../machines/index.ts';
 import type { Config, NatsAuth } from './config.ts';
 
 const SECOND_NS = 1_000_000_000;
+const DEFAULT_ACK_WAIT_MS = 2_000;
+const DEFAULT_RETENTION_MS = 30 * 24 * 3_600_000;
 
 export const STREAMS = {
   /** Submissions and worker replies: everything that moves a saga. */
@@ -53,9 +55,26 @@ export const BUCKETS = {
 } as const;
 
 export const CONSUMERS = {
-  orchestrator: 'orchestrator',
+  /** Worker replies: a consumer of their own, so sagas in flight never wait behind new submissions. */
+  replies: 'orchestrator_replies',
+  /** New submissions: taken only while fewer than MAX_ACTIVE_SAGAS sagas run (the stream is the waiting room). */
+  submissions: 'orchestrator_submissions',
+  /** The one events consumer of earlier versions: the two above take over from its ack floor, then it is removed. */
+  legacyOrchestrator: 'orchestrator',
   worker: (service: Service) => `worker_${service}`,
 } as const;
+
+/** The orchestrator's consumers, with what each one takes from SAGA_EVENTS. */
+export const ORCHESTRATOR_CONSUMERS = [
+  { durable: CONSUMERS.replies, filter: SUBJECTS.replyAll },
+  { durable: CONSUMERS.submissions, filter: SUBJECTS.submittedAll },
+] as const;
+
+/** Every durable consumer, and the service that reads it: what health views, metrics and tests watch. */
+export const DURABLE_CONSUMERS: readonly { stream: string; name: string; service: 'orchestrator' | Service }[] = [
+  ...ORCHESTRATOR_CONSUMERS.map(({ durable }) => ({ stream: STREAMS.events, name: durable, service: 'orchestrator' as const })),
+  ...(['inventory', 'payment', 'shipping'] as const).map((service) => ({ stream: STREAMS.commands, name: CONSUMERS.worker(service), service })),
+];
 
 /** Headers every saga message may carry. */
 export const HEADERS = {
@@ -105,7 +124,7 @@ export async function connectNats(config: Pick<Config, 'natsUrl'> & { natsAuth?:
   return { nc, js: jetstream(nc), jsm, kvm: new Kvm(nc) };
 }
 
-function streamConfigs(replicas: number): (Partial<StreamConfig> & { name: string })[] {
+function streamConfigs(replicas: number, retentionMs: number): (Partial<StreamConfig> & { name: string })[] {
   const common = {
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
@@ -114,8 +133,9 @@ function streamConfigs(replicas: number): (Partial<StreamConfig> & { name: strin
     allow_direct: true,
   };
   return [
-    { ...common, name: STREAMS.events, subjects: [SUBJECTS.submittedAll, SUBJECTS.replyAll], max_age: 7 * 24 * 3600 * SECOND_NS },
-    { ...common, name: STREAMS.commands, subjects: [SUBJECTS.commandAll], max_age: 7 * 24 * 3600 * SECOND_NS },
+    // Kept as long as the sagas they moved (SAGA_RETENTION): an order's submission answers its Idempotency-Key.
+    { ...common, name: STREAMS.events, subjects: [SUBJECTS.submittedAll, SUBJECTS.replyAll], max_age: retentionMs * 1_000_000 },
+    { ...common, name: STREAMS.commands, subjects: [SUBJECTS.commandAll], max_age: retentionMs * 1_000_000 },
     // Dead letters wait for an operator, and the audit trail is kept: neither expires on its own.
     { ...common, name: STREAMS.deadLetters, subjects: [SUBJECTS.deadLetterAll] },
     { ...common, name: STREAMS.audit, subjects: [SUBJECTS.auditAll] },
@@ -129,21 +149,46 @@ async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig>
   else await jsm.streams.add(config);
 }
 
-/** Durable pull consumers: the orchestrator's on events, one per worker service on commands. */
-async function ensureConsumer(jsm: JetStreamManager, stream: string, durable: string, filter: string | undefined, ackWaitMs: number) {
-  const config = {
-    durable_name: durable,
-    ack_policy: AckPolicy.Explicit,
-    deliver_policy: DeliverPolicy.All,
-    ...(filter ? { filter_subject: filter } : {}),
-    ack_wait: ackWaitMs * 1_000_000,
+interface ConsumerSpec {
+  durable: string;
+  filter?: string;
+  ackWaitMs: number;
+  /** Where a consumer created now starts (a take-over from the legacy consumer); default: the stream's start. */
+  startSeq?: number;
+}
+
+/** A durable pull consumer: created, or its changeable settings brought up to date (where it starts never changes). */
+async function ensureConsumer(jsm: JetStreamManager, stream: string, spec: ConsumerSpec): Promise<void> {
+  const settings = {
+    ack_wait: spec.ackWaitMs * 1_000_000,
     // Never give up on a message silently: handlers dead-letter explicitly, with a reason.
     max_deliver: -1,
     max_ack_pending: 20_000,
   };
-  const existing = await jsm.consumers.info(stream, durable).catch(() => null);
-  if (existing) await jsm.consumers.update(stream, durable, config);
-  else await jsm.consumers.add(stream, config);
+  const existing = await jsm.consumers.info(stream, spec.durable).catch(() => null);
+  if (existing) {
+    await jsm.consumers.update(stream, spec.durable, settings);
+    return;
+  }
+  await jsm.consumers.add(stream, {
+    ...settings,
+    durable_name: spec.durable,
+    ack_policy: AckPolicy.Explicit,
+    ...(spec.startSeq ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: spec.startSeq } : { deliver_policy: DeliverPolicy.All }),
+    ...(spec.filter ? { filter_subject: spec.filter } : {}),
+  });
+}
+
+/**
+ * The orchestrator's consumers. Where the single consumer of earlier versions is still there,
+ * the new ones start just past its ack floor (what it left unacknowledged is delivered again:
+ * applying an event twice changes nothing), and it is removed once they exist.
+ */
+async function ensureOrchestratorConsumers(jsm: JetStreamManager, ackWaitMs: number): Promise<void> {
+  const legacy = await jsm.consumers.info(STREAMS.events, CONSUMERS.legacyOrchestrator).catch(() => null);
+  const startSeq = legacy ? legacy.ack_floor.stream_seq + 1 : undefined;
+  for (const { durable, filter } of ORCHESTRATOR_CONSUMERS) await ensureConsumer(jsm, STREAMS.events, { durable, filter, ackWaitMs, startSeq });
+  if (legacy) await jsm.consumers.delete(STREAMS.events, CONSUMERS.legacyOrchestrator).catch(() => undefined);
 }
 
 export interface Topology {
@@ -157,11 +202,14 @@ export interface Topology {
   ledgers: Record<Service, KV>;
 }
 
-export async function ensureTopology(nats: Nats, config: Pick<Config, 'natsReplicas'>): Promise<Topology> {
-  for (const stream of streamConfigs(config.natsReplicas)) await ensureStream(nats.jsm, stream);
-  await ensureConsumer(nats.jsm, STREAMS.events, CONSUMERS.orchestrator, undefined, 30_000);
+export type TopologySettings = Pick<Config, 'natsReplicas'> & Partial<Pick<Config, 'ackWaitMs' | 'sagaRetentionMs'>>;
+
+export async function ensureTopology(nats: Nats, config: TopologySettings): Promise<Topology> {
+  const ackWaitMs = config.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
+  for (const stream of streamConfigs(config.natsReplicas, config.sagaRetentionMs ?? DEFAULT_RETENTION_MS)) await ensureStream(nats.jsm, stream);
+  await ensureOrchestratorConsumers(nats.jsm, ackWaitMs);
   for (const service of ['inventory', 'payment', 'shipping'] as const) {
-    await ensureConsumer(nats.jsm, STREAMS.commands, CONSUMERS.worker(service), SUBJECTS.command(service), 30_000);
+    await ensureConsumer(nats.jsm, STREAMS.commands, { durable: CONSUMERS.worker(service), filter: SUBJECTS.command(service), ackWaitMs });
   }
   const bucket = (name: string) =>
     nats.kvm.create(name, { replicas: config.natsReplicas, history: 1, storage: StorageType.File });

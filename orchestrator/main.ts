@@ -13,8 +13,10 @@ import { AuditLog } from './ops/audit.ts';
 import { BulkJobs } from './ops/bulk.ts';
 import { DeadLetterDesk } from './ops/dead-letters.ts';
 import { SagaCatalog } from './saga/catalog.ts';
+import { Admission } from './saga/admission.ts';
 import { DeadlineScheduler } from './saga/deadlines.ts';
 import { Inbox } from './saga/inbox.ts';
+import { QueueProgress } from './saga/queue-progress.ts';
 import { SagaRuntime } from './saga/runtime.ts';
 import { calibrate, ServerClock } from './saga/server-clock.ts';
 
@@ -41,7 +43,8 @@ runtime.onStored(({ revision }, summary) => catalog.observe(summary, revision));
 catalog.onStoredEntry((orderId, revision, value, summary) => runtime.observeStored(orderId, revision, value, summary.status));
 await catalog.start(topology.sagas);
 await catalog.ready;
-const deadlines = new DeadlineScheduler(runtime, logger, config.stepTimeoutMs);
+const queues = new QueueProgress(nats.jsm);
+const deadlines = new DeadlineScheduler(runtime, logger, config.stepTimeoutMs, undefined, undefined, queues);
 deadlines.attach(catalog);
 deadlines.start();
 
@@ -59,7 +62,9 @@ logger.info({ sagas: catalog.size, republished }, 'catalog loaded; outboxes of r
 
 metrics.observe(registry, catalog, nats);
 const inbox = new Inbox(runtime, nats.js, logger, metrics);
-await inbox.start(config.orchestratorConcurrency);
+const admission = new Admission(config.maxActiveSagas, () => catalog.running, () => inbox.starting);
+catalog.onChange(() => admission.changed());
+await inbox.start({ concurrency: config.orchestratorConcurrency, heartbeatMs: Math.floor(config.ackWaitMs / 3) }, admission);
 
 const audit = new AuditLog(nats.js, nats.jsm);
 const deadLetters = new DeadLetterDesk(nats.js, nats.jsm, audit);

@@ -4,7 +4,7 @@
  * letters, consumer backlogs, HTTP requests, and the process.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { CONSUMERS, STREAMS, type Nats } from '../lib/topology.ts';
+import { DURABLE_CONSUMERS, STREAMS, type Nats } from '../lib/topology.ts';
 import type { SagaCatalog } from './saga/catalog.ts';
 
 export class SagaMetrics {
@@ -73,10 +73,6 @@ export class SagaMetrics {
         this.set(catalog.counts().retrying);
       },
     });
-    const consumers: [string, string][] = [
-      [STREAMS.events, CONSUMERS.orchestrator],
-      ...(['inventory', 'payment', 'shipping'] as const).map((s): [string, string] => [STREAMS.commands, CONSUMERS.worker(s)]),
-    ];
     const pending = new Gauge({ name: 'nats_consumer_pending_messages', help: 'Messages not yet delivered to a durable consumer', labelNames: ['consumer'], registers });
     const ackPending = new Gauge({ name: 'nats_consumer_ack_pending_messages', help: 'Messages delivered but not yet acknowledged', labelNames: ['consumer'], registers });
     const redelivered = new Gauge({ name: 'nats_consumer_redelivered_messages', help: 'Messages being redelivered now', labelNames: ['consumer'], registers });
@@ -86,7 +82,7 @@ export class SagaMetrics {
       registers,
       async collect() {
         this.set((await nats.jsm.streams.info(STREAMS.deadLetters)).state.messages);
-        for (const [stream, name] of consumers) {
+        for (const { stream, name } of DURABLE_CONSUMERS) {
           const info = await nats.jsm.consumers.info(stream, name);
           pending.set({ consumer: name }, info.num_pending);
           ackPending.set({ consumer: name }, info.num_ack_pending);

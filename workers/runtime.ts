@@ -31,7 +31,8 @@ import { TransientError, type BusinessFunction, type Outcome } from './business.
 export type WorkerConfig = Pick<
   Config,
   'workerPoolSize' | 'workerMaxDeliveries' | 'workerBackoffMs' | 'faultRate' | 'workerLatencyMs' | 'slowShippingMs' | 'instanceId'
->;
+> &
+  Partial<Pick<Config, 'ackWaitMs'>>;
 
 export interface WorkerOptions {
   service: Service;
@@ -40,7 +41,7 @@ export interface WorkerOptions {
   nats: Nats;
   topology: Topology;
   logger: Logger;
-  /** How often a handler still running tells JetStream so (the consumers' ack_wait is 30 s). */
+  /** How often a command still held tells JetStream so; default a third of ACK_WAIT_MS. */
   heartbeatMs?: number;
   metrics?: WorkerMetrics;
 }
@@ -69,7 +70,7 @@ const isAbort = (error: unknown) => error instanceof Error && error.name === 'Ab
 export async function startWorker(options: WorkerOptions): Promise<Worker> {
   const { service, business, config, nats, logger, metrics } = options;
   const ledger = options.topology.ledgers[service];
-  const heartbeatMs = options.heartbeatMs ?? 10_000;
+  const heartbeatMs = options.heartbeatMs ?? Math.floor((config.ackWaitMs ?? 2_000) / 3);
   const stopping = new AbortController();
   const { signal } = stopping;
 
@@ -176,13 +177,6 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     const step = stepFromProto(meta.step);
     metrics?.inFlight.inc();
     const stopTimer = metrics?.duration.startTimer({ step });
-    const heartbeat = setInterval(() => {
-      try {
-        msg.working();
-      } catch (error) {
-        logger.warn({ err: error, commandId: meta.commandId }, 'could not extend the ack deadline');
-      }
-    }, heartbeatMs);
     try {
       const outcome = await perform(command);
       span.setAttribute('worker.outcome', outcome.kind);
@@ -208,7 +202,6 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       // turn into dead letters), a bug until WORKER_MAX_DELIVERIES, then giveUpOnFailing.
       else throw error;
     } finally {
-      clearInterval(heartbeat);
       metrics?.inFlight.dec();
       stopTimer?.();
     }
@@ -218,6 +211,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   const consumption = await startConsuming({
     consumer,
     concurrency: config.workerPoolSize,
+    heartbeatMs,
     // No per-order ordering here: the ledger's compare-and-set keeps one order's effects
     // consistent, and a compensation must not wait behind its own order's hung forward step
     // (its tombstone is what stops that step from taking effect late).

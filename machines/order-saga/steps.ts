@@ -77,3 +77,6 @@ export function commandIdFor(orderId: string, step: StepName, attempt: number): 
 export function effectKeyFor(orderId: string, step: StepName): string {
   return `${orderId}:${step}`;
 }
+
+/** The worker services, in the order a saga first calls them. */
+export const SERVICES: readonly Service[] = ['inventory', 'payment', 'shipping'];

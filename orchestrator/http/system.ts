@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { SystemInfo } from '../../api/contract.ts';
 import { assessDurability } from './durability.ts';
-import { CONSUMERS, STREAMS } from '../../lib/topology.ts';
+import { DURABLE_CONSUMERS, STREAMS } from '../../lib/topology.ts';
 import type { Service } from '../../machines/index.ts';
 
 const SERVICES: Service[] = ['inventory', 'payment', 'shipping'];
@@ -53,10 +53,7 @@ export async function systemRoutes(app: FastifyInstance): Promise<void> {
         waiting: info.num_waiting,
       };
     };
-    const consumers = await Promise.all([
-      consumerOf(STREAMS.events, CONSUMERS.orchestrator, 'orchestrator'),
-      ...SERVICES.map((service) => consumerOf(STREAMS.commands, CONSUMERS.worker(service), service)),
-    ]);
+    const consumers = await Promise.all(DURABLE_CONSUMERS.map(({ stream, name, service }) => consumerOf(stream, name, service)));
     const events = streams.find((s) => s.name === STREAMS.events)!;
     const clusterSize = events.cluster ? 1 + (events.cluster.replicas?.length ?? 0) : 1;
     const replicas = Math.min(...streams.map((s) => s.replicas), ...buckets.map((b) => b.replicas));

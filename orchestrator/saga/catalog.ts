@@ -114,6 +114,11 @@ export class SagaCatalog {
     return this.orderedLength;
   }
 
+  /** Sagas running now (not stuck, not finished), whoever runs them. */
+  get running(): number {
+    return this.byStatus.running;
+  }
+
   get(orderId: string): SagaSummary | undefined {
     const row = this.rows.rowOf(orderId);
     return row === undefined ? undefined : this.summaryAt(row);

@@ -8,8 +8,15 @@
  * it was stored (the catalog tells, from the server's timestamp: server-clock.ts). No wall clock
  * takes part, so instances whose clocks disagree, or a clock that steps, fire it at the same
  * moment; and a restart does not grant a pending step a fresh timeout.
+ *
+ * A deadline that passes times the step out only if the step itself is late: while its command
+ * still waits for a worker, or a reply stored in time is not read yet, it waits; a command that
+ * reached a worker only after the deadline gets its own timeout from then (deadline-verdict.ts).
  */
 import type { Logger } from '../../lib/logger.ts';
+import { STEPS, type Service, type StepName } from '../../machines/index.ts';
+import { judgeDeadline, marksAt, type DeadlineMarks } from './deadline-verdict.ts';
+import type { QueueSnapshot } from './queue-progress.ts';
 import type { SagaCatalog, SagaSummary } from './catalog.ts';
 import { timeoutEventId } from './entry.ts';
 import type { SagaRuntime } from './runtime.ts';
@@ -20,7 +27,21 @@ interface Timer {
   at: number;
   orderId: string;
   commandId: string;
+  timeoutMs: number;
+  /** Who performs the step (unknown for deadlines armed without a pending step). */
+  service?: Service;
+  /** The command's place in its stream, as bounded when the deadline first fell due. */
+  commandsSeq?: number;
+  /** What the queues held when this deadline fell due; set while it waits. */
+  marks?: DeadlineMarks;
 }
+
+/** Where a deadline learns what waits in the queues; without one, deadlines fire when due. */
+export interface QueueWatch {
+  snapshot(): Promise<QueueSnapshot>;
+}
+
+const WAIT_RECHECK_MS = 250;
 
 export class DeadlineScheduler {
   private readonly heap: Timer[] = [];
@@ -43,6 +64,8 @@ export class DeadlineScheduler {
     private readonly fallbackTimeoutMs: number,
     private readonly tickMs = 100,
     private readonly now: () => number = monotonicNow,
+    private readonly queues?: QueueWatch,
+    private readonly repliesWaitCapMs = 60_000,
   ) {}
 
   attach(catalog: SagaCatalog): void {
@@ -63,7 +86,9 @@ export class DeadlineScheduler {
     }
     if (this.current.get(summary.orderId)?.commandId === deadline.commandId) return;
     const timeoutMs = deadline.timeoutMs ?? this.fallbackTimeoutMs;
-    const timer = { at: writtenAt + timeoutMs, orderId: summary.orderId, commandId: deadline.commandId };
+    const step = summary.pending?.commandId === deadline.commandId ? (summary.pending.step as StepName) : undefined;
+    const service = step && Object.hasOwn(STEPS, step) ? STEPS[step].service : undefined;
+    const timer: Timer = { at: writtenAt + timeoutMs, orderId: summary.orderId, commandId: deadline.commandId, timeoutMs, ...(service ? { service } : {}) };
     this.current.set(summary.orderId, timer);
     this.push(timer);
     // Most timers go stale long before they are due (the reply came): drop them in bulk, so the
@@ -102,6 +127,7 @@ export class DeadlineScheduler {
 
   private async fire(timer: Timer): Promise<void> {
     try {
+      if (await this.onlyQueued(timer)) return;
       const outcome = await this.runtime.apply(
         timer.orderId,
         { type: 'STEP_TIMED_OUT', commandId: timer.commandId },
@@ -112,10 +138,33 @@ export class DeadlineScheduler {
       // NATS may be down: try again shortly; the deadline stays in the entry meanwhile.
       this.logger.warn({ err: error, orderId: timer.orderId }, 'could not fire a step deadline; will retry');
       if (!this.isCurrent(timer)) return;
-      const retry = { ...timer, at: this.now() + 1000 };
-      this.current.set(timer.orderId, retry);
-      this.push(retry);
+      this.rearm({ ...timer, at: this.now() + 1000 });
     }
+  }
+
+  /** True when the step only waited in a queue: the deadline is armed again instead of fired. */
+  private async onlyQueued(timer: Timer): Promise<boolean> {
+    if (!this.queues || !timer.service) return false;
+    const snapshot = await this.queues.snapshot();
+    const now = this.now();
+    const commandsSeq = timer.commandsSeq ?? snapshot.commandsLastSeq;
+    const marks = timer.marks ?? { ...marksAt(snapshot, now), commandsSeq };
+    const verdict = judgeDeadline(marks, snapshot, timer.service, now, this.repliesWaitCapMs);
+    if (verdict.kind === 'fire') return false;
+    if (!this.isCurrent(timer)) return true;
+    if (verdict.kind === 'wait') {
+      this.rearm({ ...timer, at: now + WAIT_RECHECK_MS, commandsSeq, marks });
+    } else {
+      this.logger.info({ orderId: timer.orderId, commandId: timer.commandId, waitedMs: Math.round(now - marks.dueSince) }, 'step command reached a worker after its deadline: its own timeout starts now');
+      const { marks: _done, ...rest } = timer;
+      this.rearm({ ...rest, at: now + timer.timeoutMs, commandsSeq });
+    }
+    return true;
+  }
+
+  private rearm(timer: Timer): void {
+    this.current.set(timer.orderId, timer);
+    this.push(timer);
   }
 
   private isCurrent(timer: Timer): boolean {

@@ -1,6 +1,8 @@
 /**
- * The orchestrator's inbox: submissions and worker replies from the SAGA_EVENTS stream, each
- * applied to its saga and acknowledged only after the step is stored. A message that can never
+ * The orchestrator's inbox: worker replies and submissions from the SAGA_EVENTS stream, each
+ * applied to its saga and acknowledged only after the step is stored. Replies and submissions
+ * have a consumer each: replies move sagas already in flight and are never queued behind new
+ * orders; a submission starts its saga only when admission has room (admission.ts). A message that can never
  * be applied (undecodable, an invalid id or field, an unknown order, or one that keeps failing
  * for a reason other than an outage) goes to the dead-letter stream with its reason; it never
  * blocks the queue and is never redelivered forever.
@@ -12,6 +14,7 @@ import { deadLetter } from '../../lib/dead-letters.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { extract } from '../../lib/telemetry.ts';
 import { CONSUMERS, HEADERS, STREAMS } from '../../lib/topology.ts';
+import type { Admission } from './admission.ts';
 import type { SagaMetrics } from '../metrics.ts';
 import { replyEventId } from './entry.ts';
 import { submissionOf } from './submissions.ts';
@@ -22,8 +25,16 @@ const DEAD_LETTER_SOURCE = 'orchestrator';
 /** An event that failed this often, not for an outage, will not succeed by being delivered again. */
 const GIVE_UP_AFTER_DELIVERIES = 10;
 
+export interface InboxSettings {
+  /** Events handled at once (replies; submissions take at most a quarter of it). */
+  concurrency: number;
+  /** A third of the consumers' ack_wait. */
+  heartbeatMs: number;
+}
+
 export class Inbox {
-  private consumption: Consumption | undefined;
+  private replies: Consumption | undefined;
+  private submissions: Consumption | undefined;
 
   constructor(
     private readonly runtime: SagaRuntime,
@@ -32,21 +43,37 @@ export class Inbox {
     private readonly metrics?: SagaMetrics,
   ) {}
 
-  async start(concurrency: number): Promise<void> {
-    const consumer = await this.js.consumers.get(STREAMS.events, CONSUMERS.orchestrator);
-    this.consumption = await startConsuming({
-      consumer,
-      concurrency,
-      keyOf: (msg) => msg.headers?.get(HEADERS.orderId) || undefined,
-      handle: (msg) => this.handle(msg),
-      onError: (error, msg) => this.logger.warn({ err: error, subject: msg.subject, seq: msg.seq }, 'event not applied; will be redelivered'),
+  /** Sagas this instance is starting now (admitted, not yet stored). */
+  get starting(): number {
+    return this.submissions?.inFlight ?? 0;
+  }
+
+  async start(settings: InboxSettings, admission?: Admission): Promise<void> {
+    const common = {
+      heartbeatMs: settings.heartbeatMs,
+      keyOf: (msg: JsMsg) => msg.headers?.get(HEADERS.orderId) || undefined,
+      handle: (msg: JsMsg) => this.handle(msg),
+      onError: (error: unknown, msg: JsMsg) => this.logger.warn({ err: error, subject: msg.subject, seq: msg.seq }, 'event not applied; will be redelivered'),
       giveUpAfterDeliveries: GIVE_UP_AFTER_DELIVERIES,
-      giveUp: (msg, reason) => this.deadLetter(msg, reason),
+      giveUp: (msg: JsMsg, reason: string) => this.deadLetter(msg, reason),
+    };
+    this.replies = await startConsuming({
+      ...common,
+      consumer: await this.js.consumers.get(STREAMS.events, CONSUMERS.replies),
+      concurrency: settings.concurrency,
+    });
+    this.submissions = await startConsuming({
+      ...common,
+      consumer: await this.js.consumers.get(STREAMS.events, CONSUMERS.submissions),
+      concurrency: Math.max(1, Math.floor(settings.concurrency / 4)),
+      ...(admission ? { admit: () => admission.waitForRoom() } : {}),
     });
   }
 
+  /** Stop taking new orders first, then replies; wait for what is in hand. */
   async stop(): Promise<void> {
-    await this.consumption?.stop();
+    await this.submissions?.stop();
+    await this.replies?.stop();
   }
 
   private async handle(msg: JsMsg): Promise<void> {

@@ -5,7 +5,7 @@
  */
 import { jetstreamManager } from '@nats-io/jetstream';
 import { expect, it } from 'vitest';
-import { CONSUMERS, STREAMS } from '../../lib/topology.ts';
+import { DURABLE_CONSUMERS } from '../../lib/topology.ts';
 import { startSystem, type ServiceProcess } from '../support/system.ts';
 import { between, expectClean, FaultRun, PROFILE, sized, sleep } from './harness.ts';
 
@@ -19,10 +19,9 @@ it.runIf(PROFILE === 'long')(
     try {
       const jsm = await jetstreamManager(await system.connection());
       const shortAckWait = async () => {
-        for (const service of ['inventory', 'payment', 'shipping'] as const) {
-          await jsm.consumers.update(STREAMS.commands, CONSUMERS.worker(service), { ack_wait: 1000 * 1_000_000 }).catch(() => undefined);
+        for (const { stream, name } of DURABLE_CONSUMERS) {
+          await jsm.consumers.update(stream, name, { ack_wait: 1000 * 1_000_000 }).catch(() => undefined);
         }
-        await jsm.consumers.update(STREAMS.events, CONSUMERS.orchestrator, { ack_wait: 1000 * 1_000_000 }).catch(() => undefined);
       };
       await shortAckWait();
 

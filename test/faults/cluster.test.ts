@@ -8,7 +8,7 @@
  */
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { expect, it } from 'vitest';
-import { BUCKETS, CONSUMERS, STREAMS } from '../../lib/topology.ts';
+import { BUCKETS, DURABLE_CONSUMERS, STREAMS } from '../../lib/topology.ts';
 import { startNatsCluster, type NatsCluster } from '../support/nats-cluster.ts';
 import { startSystem, type TestSystem } from '../support/system.ts';
 import { expectClean, FaultRun, PROFILE, sized, sleep } from './harness.ts';
@@ -26,10 +26,7 @@ const ENV = { WORKER_LATENCY_MS: '20', WORKER_BACKOFF_MS: '10', STEP_TIMEOUT_MS:
  * answer, and a replica still catching up after its restart answers with what it has so far.
  */
 const WATCHED = [STREAMS.events, STREAMS.commands, 'KV_sagas', ...(['inventory', 'payment', 'shipping'] as const).map((s) => `KV_${BUCKETS.ledger(s)}`)];
-const CONSUMER_NAMES: [string, string][] = [
-  [STREAMS.events, CONSUMERS.orchestrator],
-  ...(['inventory', 'payment', 'shipping'] as const).map((s): [string, string] => [STREAMS.commands, CONSUMERS.worker(s)]),
-];
+const CONSUMER_NAMES: [string, string][] = DURABLE_CONSUMERS.map(({ stream, name }) => [stream, name]);
 
 async function leaderOf(jsm: JetStreamManager, stream: string): Promise<string | undefined> {
   const info = await jsm.streams.info(stream).catch(() => null);

@@ -24,7 +24,7 @@ import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import { codec, stepFromProto } from '../../lib/codec.ts';
-import { BUCKETS, CONSUMERS, STREAMS, SUBJECTS } from '../../lib/topology.ts';
+import { BUCKETS, DURABLE_CONSUMERS, STREAMS, SUBJECTS } from '../../lib/topology.ts';
 import { listLedger } from '../../workers/ledger.ts';
 import { checkBooks, type BooksReport } from '../support/books.ts';
 import { EXPECTED_STATUS, orderFor, SCENARIOS, type Scenario } from '../support/orders.ts';
@@ -479,10 +479,7 @@ export function duplicateDeliveries(nc: NatsConnection, everyMs = 300): { stop()
 /** Wait until no consumer has messages pending or waiting for an ack; returns those that never got there. */
 export async function waitQuiet(nc: NatsConnection, timeoutMs: number): Promise<string[]> {
   const jsm = await jetstreamManager(nc);
-  const consumers: [string, string][] = [
-    [STREAMS.events, CONSUMERS.orchestrator],
-    ...(['inventory', 'payment', 'shipping'] as const).map((s): [string, string] => [STREAMS.commands, CONSUMERS.worker(s)]),
-  ];
+  const consumers: [string, string][] = DURABLE_CONSUMERS.map(({ stream, name }) => [stream, name]);
   const deadline = Date.now() + timeoutMs;
   let busy: string[] = [];
   do {

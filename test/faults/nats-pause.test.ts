@@ -11,7 +11,7 @@
  */
 import { jetstreamManager } from '@nats-io/jetstream';
 import { expect, it } from 'vitest';
-import { CONSUMERS, STREAMS } from '../../lib/topology.ts';
+import { DURABLE_CONSUMERS } from '../../lib/topology.ts';
 import { startSystem, until } from '../support/system.ts';
 import { between, expectClean, FaultRun, PROFILE, sized, sleep } from './harness.ts';
 
@@ -42,10 +42,7 @@ it(
         await until(`${url} ready`, async () => (await fetch(`${url}/ready`)).status === 200, 30_000);
       }
       const jsm = await jetstreamManager(await system.connection());
-      const consumers: [string, string][] = [
-        [STREAMS.events, CONSUMERS.orchestrator],
-        ...(['inventory', 'payment', 'shipping'] as const).map((s): [string, string] => [STREAMS.commands, CONSUMERS.worker(s)]),
-      ];
+      const consumers: [string, string][] = DURABLE_CONSUMERS.map(({ stream, name }) => [stream, name]);
       for (const [stream, name] of consumers) {
         await until(`${name} pulling`, async () => (await jsm.consumers.info(stream, name)).num_waiting > 0, 30_000);
       }

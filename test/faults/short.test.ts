@@ -5,7 +5,7 @@
  */
 import { jetstreamManager } from '@nats-io/jetstream';
 import { describe, expect, it } from 'vitest';
-import { CONSUMERS, STREAMS } from '../../lib/topology.ts';
+import { DURABLE_CONSUMERS, STREAMS } from '../../lib/topology.ts';
 import { startSystem, type SystemOptions, type TestSystem } from '../support/system.ts';
 import { between, duplicateDeliveries, expectClean, FaultRun, sized, sleep, type FaultReport } from './harness.ts';
 
@@ -124,12 +124,7 @@ describe('faults under load', () => {
           // be at work. (Much shorter than the handling time only measures overload: steps time
           // out three times and sagas park in `stuck`, as designed.)
           const jsm = await jetstreamManager(await system.connection());
-          for (const [stream, name] of [
-            [STREAMS.events, CONSUMERS.orchestrator],
-            [STREAMS.commands, CONSUMERS.worker('inventory')],
-            [STREAMS.commands, CONSUMERS.worker('payment')],
-            [STREAMS.commands, CONSUMERS.worker('shipping')],
-          ] as const) {
+          for (const { stream, name } of DURABLE_CONSUMERS) {
             await jsm.consumers.update(stream, name, { ack_wait: 600 * 1_000_000 });
           }
           const run = new FaultRun('transient-and-redelivery', system);

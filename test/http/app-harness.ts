@@ -56,7 +56,7 @@ export async function buildTestApp(natsUrl: string, { env = {}, jsTimeoutMs, run
   const deadLetters = new DeadLetterDesk(nats.js, nats.jsm, audit);
   const bulk = new BulkJobs(topology.bulkJobs, runtime, catalog, audit, config, logger);
   const inbox = runSagas ? new Inbox(runtime, nats.js, logger, metrics) : undefined;
-  await inbox?.start(config.orchestratorConcurrency);
+  await inbox?.start({ concurrency: config.orchestratorConcurrency, heartbeatMs: Math.floor(config.ackWaitMs / 3) });
 
   const app = await buildApp({ config, nats, topology, runtime, catalog, audit, deadLetters, bulk, metrics, registry }, logger);
   await app.ready();

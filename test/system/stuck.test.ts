@@ -55,7 +55,7 @@ it('goes stuck after every attempt timed out, and stays stuck when the hang ends
   await until('the shipment to be booked', () => shipmentBooked(orderId), 30_000);
   await until('shipping to answer every attempt', () => drained(STREAMS.commands, CONSUMERS.worker('shipping')), 30_000);
   await system.services.orchestrator.start();
-  await until('the orchestrator to read the late replies', () => drained(STREAMS.events, CONSUMERS.orchestrator), 30_000);
+  await until('the orchestrator to read the late replies', () => drained(STREAMS.events, CONSUMERS.replies), 30_000);
 
   const after = (await system.api(`/api/orders/${orderId}`)).body;
   expect(after.status).toBe('stuck');

@@ -3,7 +3,8 @@
  * failing for a reason that is the message's (a bug, a value no check foresaw) is given up on
  * with its last error after `giveUpAfterDeliveries`; one that fails because NATS cannot answer
  * (a timeout) is delivered again for as long as that lasts; and one whose parking fails too is
- * delivered again rather than lost.
+ * delivered again rather than lost. Messages held past the consumer's ack_wait (a slow handler,
+ * a wait for admission) say they are in progress, and are not delivered a second time.
  */
 import { AckPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import { connect, TimeoutError, type NatsConnection } from '@nats-io/transport-node';
@@ -38,6 +39,7 @@ it('gives up on a message that keeps failing, with its last error; never on one 
   consumption = await startConsuming({
     consumer,
     concurrency: 4,
+    heartbeatMs: 10_000,
     retryDelayMs: 20,
     giveUpAfterDeliveries: 3,
     handle: async (msg: JsMsg) => {
@@ -70,4 +72,43 @@ it('gives up on a message that keeps failing, with its last error; never on one 
   expect(givenUp.has('t.park-fails')).toBe(false);
   parkingWorks = true;
   await eventually(() => expect(givenUp.get('t.park-fails')).toMatch(/^failed \d+ times, last: TypeError/));
+});
+
+it('leaves messages not admitted in the stream, and keeps the ones it holds past ack_wait from being delivered again', async () => {
+  const jsm = await jetstreamManager(nc);
+  await jsm.streams.add({ name: 'H', subjects: ['h.>'] });
+  await jsm.consumers.add('H', { durable_name: 'h', ack_policy: AckPolicy.Explicit, max_deliver: -1, ack_wait: 1_000_000_000 });
+  const deliveries = new Map<string, number>();
+  let open!: (room: number) => void;
+  const admission = new Promise<number>((resolve) => (open = resolve));
+  const held = await startConsuming({
+    consumer: await jsm.jetstream().consumers.get('H', 'h'),
+    concurrency: 1,
+    heartbeatMs: 300,
+    admit: () => admission,
+    handle: async (msg) => {
+      deliveries.set(msg.subject, (deliveries.get(msg.subject) ?? 0) + 1);
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      msg.ack();
+    },
+    onError: () => undefined,
+  });
+  try {
+    const js = jetstream(nc);
+    for (const subject of ['h.first', 'h.second']) await js.publish(subject, new Uint8Array([1]));
+    // Not admitted: both wait in the stream, not in the process.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(deliveries.size).toBe(0);
+    expect((await jsm.consumers.info('H', 'h')).num_pending).toBe(2);
+    // Admitted, each handled for over two ack_waits: neither may be delivered a second time.
+    open(2);
+    await eventually(async () => {
+      const info = await jsm.consumers.info('H', 'h');
+      expect(info.num_pending + info.num_ack_pending).toBe(0);
+    }, 15_000);
+    expect(Object.fromEntries(deliveries)).toEqual({ 'h.first': 1, 'h.second': 1 });
+    expect((await jsm.consumers.info('H', 'h')).num_redelivered).toBe(0);
+  } finally {
+    await held.stop();
+  }
 });

@@ -1,0 +1,53 @@
+/** A passed deadline judged against what JetStream says waits in the queues (DESIGN rule 9). */
+import { describe, expect, it } from 'vitest';
+import { judgeDeadline, marksAt } from '../../orchestrator/saga/deadline-verdict.ts';
+import type { ConsumerProgress, QueueSnapshot } from '../../orchestrator/saga/queue-progress.ts';
+
+const idle: ConsumerProgress = { pending: 0, ackPending: 0, deliveredSeq: 0, ackFloorSeq: 0 };
+
+function snapshot(change: Partial<Omit<QueueSnapshot, 'workers'>> & { shipping?: Partial<ConsumerProgress> } = {}): QueueSnapshot {
+  const { shipping, ...rest } = change;
+  return {
+    at: 0,
+    eventsLastSeq: 500,
+    commandsLastSeq: 300,
+    replies: idle,
+    submissions: idle,
+    workers: { inventory: idle, payment: idle, shipping: { ...idle, deliveredSeq: 300, ...shipping } },
+    ...rest,
+  };
+}
+
+const CAP = 60_000;
+
+describe('a step whose deadline passed', () => {
+  it('is timed out when its command reached the worker and every reply stored by then was read', () => {
+    const now = snapshot();
+    expect(judgeDeadline(marksAt(now, 1_000), now, 'shipping', 1_000, CAP)).toEqual({ kind: 'fire' });
+  });
+
+  it('waits while its command is still queued for a worker, then gets its own timeout once a worker takes it', () => {
+    const queued = snapshot({ shipping: { pending: 4_000, deliveredSeq: 120 } });
+    const marks = marksAt(queued, 1_000);
+    expect(judgeDeadline(marks, queued, 'shipping', 1_000, CAP)).toEqual({ kind: 'wait' });
+    // Newer commands keep arriving: the mark stays where the command was.
+    const stillQueued = snapshot({ commandsLastSeq: 900, shipping: { pending: 2_000, deliveredSeq: 299 } });
+    expect(judgeDeadline(marks, stillQueued, 'shipping', 9_000, CAP)).toEqual({ kind: 'wait' });
+    const takenNow = snapshot({ commandsLastSeq: 1_200, shipping: { pending: 800, deliveredSeq: 300 } });
+    expect(judgeDeadline(marks, takenNow, 'shipping', 10_000, CAP)).toEqual({ kind: 'restart' });
+  });
+
+  it("is not held up by another service's queue", () => {
+    const now = snapshot({ workers: { inventory: { ...idle, pending: 9_000 }, payment: idle, shipping: { ...idle, deliveredSeq: 300 } } });
+    expect(judgeDeadline(marksAt(now, 0), now, 'shipping', 0, CAP)).toEqual({ kind: 'fire' });
+  });
+
+  it('waits for replies stored before the deadline that are not read yet, and no longer than the cap', () => {
+    const behind = snapshot({ replies: { pending: 700, ackPending: 64, deliveredSeq: 410, ackFloorSeq: 380 } });
+    const marks = marksAt(behind, 1_000);
+    expect(judgeDeadline(marks, behind, 'shipping', 1_000, CAP)).toEqual({ kind: 'wait' });
+    const readUpToMark = snapshot({ eventsLastSeq: 800, replies: { pending: 200, ackPending: 10, deliveredSeq: 700, ackFloorSeq: 500 } });
+    expect(judgeDeadline(marks, readUpToMark, 'shipping', 2_000, CAP)).toEqual({ kind: 'fire' });
+    expect(judgeDeadline(marks, behind, 'shipping', 1_000 + CAP, CAP)).toEqual({ kind: 'fire' });
+  });
+});
