@@ -145,6 +145,15 @@ export async function ordersRoutes(app: FastifyInstance): Promise<void> {
   const { runtime, catalog, config, audit, nats } = app.saga;
 
 
+  /** An order exists once its submission is stored: a new Idempotency-Key costs that one lookup. */
+  async function orderOfKey(orderId: string) {
+    const submission = await runtime.findSubmission(orderId);
+    if (!submission) return null;
+    const stored = await runtime.read(orderId);
+    if (stored) return { requestHash: stored.entry.requestHash, view: orderView(stored.entry, config.traceUrlTemplate) };
+    return { requestHash: submission.requestHash, view: submittedView(submission, config.traceUrlTemplate) };
+  }
+
   async function existingOrder(orderId: string) {
     const stored = await runtime.read(orderId);
     if (stored) return { requestHash: stored.entry.requestHash, view: orderView(stored.entry, config.traceUrlTemplate) };
@@ -169,7 +178,7 @@ export async function ordersRoutes(app: FastifyInstance): Promise<void> {
       const orderId = idempotencyKey ? orderIdForKey(idempotencyKey) : newOrderId();
 
       const replay = async () => {
-        const existing = await existingOrder(orderId);
+        const existing = await orderOfKey(orderId);
         if (!existing) return false;
         if (existing.requestHash !== requestHash) {
           throw new HttpProblem(422, 'Idempotency-Key reused', 'this Idempotency-Key was used for a different order', {

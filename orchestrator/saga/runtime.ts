@@ -103,10 +103,14 @@ export class SagaRuntime {
     );
   }
 
-  /** A stored submission whose saga has not started yet (the inbox has not reached it); throws when JetStream cannot tell now. */
+  /**
+   * The order's stored submission, by a direct get on the events stream (it stays there for
+   * SAGA_RETENTION): one lookup tells whether an Idempotency-Key's order exists, whatever the
+   * size of the stream or the bucket. Null only for the server's definite "no such message";
+   * an outage throws.
+   */
   async findSubmission(orderId: string): Promise<Submission | null> {
-    // Null only for the server's definite "no such message"; an outage throws.
-    const stored = await this.nats.jsm.streams.getMessage(STREAMS.events, { last_by_subj: SUBJECTS.submitted(orderId) });
+    const stored = await this.nats.jsm.direct.getMessage(STREAMS.events, { last_by_subj: SUBJECTS.submitted(orderId) });
     if (!stored) return null;
     try {
       return submissionOf(codec.submission.decode(stored.data));

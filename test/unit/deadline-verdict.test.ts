@@ -5,7 +5,7 @@ import type { ConsumerProgress, QueueSnapshot } from '../../orchestrator/saga/qu
 
 const idle: ConsumerProgress = { pending: 0, ackPending: 0, deliveredSeq: 0, ackFloorSeq: 0 };
 
-function snapshot(change: Partial<Omit<QueueSnapshot, 'workers'>> & { shipping?: Partial<ConsumerProgress> } = {}): QueueSnapshot {
+function snapshot(change: Partial<QueueSnapshot> & { shipping?: Partial<ConsumerProgress> } = {}): QueueSnapshot {
   const { shipping, ...rest } = change;
   return {
     at: 0,
