@@ -202,7 +202,7 @@ describe('POST /api/orders while the broker stalls', () => {
 describe('GET /api/orders/:orderId while the broker stalls', () => {
   it('answers 503, not 404, when the bucket said "no saga" and the stream then does not answer', async () => {
     const unknown = `ord_${'0'.repeat(10)}${'z'.repeat(16)}`;
-    link.stallAt(`STREAM.MSG.GET.${STREAMS.events}`);
+    link.stallAt(`DIRECT.GET.${STREAMS.events}.`);
     const answer = await system.api(`/api/orders/${unknown}`);
     const stalled = link.stalled;
     link.release();
