@@ -6,42 +6,20 @@
  */
 import { spawn } from 'node:child_process';
 import { connectNats, ensureTopology } from '../lib/topology.ts';
-import { CURRENT_MACHINE_VERSION, type SagaEvent } from '../machines/index.ts';
-import { applyEvent, startSaga, type SagaEntry } from '../orchestrator/saga/entry.ts';
 import { encodeStoredEntry } from '../orchestrator/saga/stored-entry.ts';
 import { newOrderId } from '../orchestrator/http/order-ids.ts';
 import { freePort, startNats, waitForPort } from '../test/support/nats-server.ts';
 import { rssMiB } from './proc.ts';
 import { percentile, type CaseResult, type Progress } from './report.ts';
 import { envNumber } from './settings.ts';
+import { storedSaga } from './stored-sagas.ts';
 import { runWindowed } from './window.ts';
 
-const settings = { stepTimeoutMs: 10_000, stepMaxAttempts: 3, sagaMachineVersion: CURRENT_MACHINE_VERSION };
-
-function sagaFor(n: number, now: number): SagaEntry {
+/** 90% completed, 9% declined (cancelled), 1% stuck at shipping. */
+function sagaFor(n: number, now: number) {
   const orderId = newOrderId(now - (100_000 - n) * 10);
-  let entry = startSaga(
-    {
-      order: { orderId, customerId: `cust-${n % 5000}`, currency: 'USD', items: [{ sku: `SKU-${n % 97}`, quantity: 1, unitPriceCents: 1999 }], totalCents: 1999 },
-      traceparent: '00-0123456789abcdef0123456789abcdef-0123456789abcdef-01',
-      requestHash: 'bench',
-    },
-    now,
-    settings,
-  );
-  const reply = (type: string, step: string, attempt = 1): SagaEvent =>
-    ({ type, commandId: `${orderId}:${step}:${attempt}`, reference: 'ref', message: 'bench' }) as SagaEvent;
-  const script: SagaEvent[] =
-    n % 100 === 0 // 1% stuck at shipping
-      ? [reply('INVENTORY_RESERVED', 'reserveInventory'), reply('PAYMENT_CHARGED', 'chargePayment'), reply('STEP_TIMED_OUT', 'createShipment', 1), reply('STEP_TIMED_OUT', 'createShipment', 2), reply('STEP_TIMED_OUT', 'createShipment', 3)]
-      : n % 10 === 0 // 9% declined
-        ? [reply('INVENTORY_RESERVED', 'reserveInventory'), reply('PAYMENT_DECLINED', 'chargePayment'), reply('INVENTORY_RELEASED', 'releaseInventory')]
-        : [reply('INVENTORY_RESERVED', 'reserveInventory'), reply('PAYMENT_CHARGED', 'chargePayment'), reply('SHIPMENT_CREATED', 'createShipment')];
-  script.forEach((event, i) => {
-    const result = applyEvent(entry, event, `bench:${i}`, now + i, settings);
-    if (result.kind === 'applied') entry = result.entry;
-  });
-  return entry;
+  const outcome = n % 100 === 0 ? 'stuck' : n % 10 === 0 ? 'cancelled' : 'completed';
+  return storedSaga({ orderId, customerId: `cust-${n % 5000}`, sku: `SKU-${n % 97}` }, outcome, now);
 }
 
 async function timeRequests(url: string, count: number): Promise<number[]> {

@@ -1,8 +1,9 @@
 /**
  * The one load generator of the benchmark. Orders go in over HTTP (`POST /api/orders`, as a
  * client would send them) and come out as saga entries reaching a final status, seen by a watch
- * of the saga bucket from this process: that gives each order its own completion time, which
- * open-loop latency needs.
+ * of the saga bucket from this process (or, for the front-door cases, on the API's own stream:
+ * api-completions.ts): that gives each order its own completion time, which open-loop latency
+ * needs.
  *
  * Two shapes of load:
  * - closed loop: C submitters, each sends its next order once the last one was accepted (202),
@@ -35,7 +36,7 @@ export const withDeclines =
   (n) =>
     n % every === every - 1 ? { ...happyOrders(n), customerId: 'cust-declined' } : happyOrders(n);
 
-const FINAL_STATUSES = new Set(['completed', 'cancelled', 'failed']);
+export const FINAL_STATUSES = new Set(['completed', 'cancelled', 'failed']);
 
 const STATUS_FIELD = Buffer.from('"status":"');
 
@@ -60,12 +61,44 @@ export interface Final {
   at: number;
 }
 
-/** Watches the saga bucket and remembers when each order first showed a final status. */
-export class CompletionWatch {
+/**
+ * How the load generator learns that an order reached its final status: it remembers when each
+ * order was first seen final and wakes whoever waits for it. Subclasses say where they look.
+ */
+export abstract class Completions {
   private readonly finals = new Map<string, Final>();
   private readonly waiters = new Map<string, (final: Final) => void>();
 
-  private constructor(private readonly nc: NatsConnection) {}
+  protected seen(orderId: string): boolean {
+    return this.finals.has(orderId);
+  }
+
+  protected settle(orderId: string, final: Final): void {
+    this.finals.set(orderId, final);
+    this.waiters.get(orderId)?.(final);
+    this.waiters.delete(orderId);
+  }
+
+  /** Orders waited for and not seen final yet. */
+  protected awaited(): string[] {
+    return [...this.waiters.keys()];
+  }
+
+  /** The order's final status and when it was seen; it may have been seen before we asked. */
+  whenFinal(orderId: string): Promise<Final> {
+    const known = this.finals.get(orderId);
+    if (known) return Promise.resolve(known);
+    return new Promise((resolve) => this.waiters.set(orderId, resolve));
+  }
+
+  abstract stop(): Promise<void>;
+}
+
+/** Watches the saga bucket: each order's completion as soon as its entry is stored. */
+export class CompletionWatch extends Completions {
+  private constructor(private readonly nc: NatsConnection) {
+    super();
+  }
 
   static async start(natsUrl: string): Promise<CompletionWatch> {
     const nc = await connect({ servers: natsUrl.split(',').map((u) => u.trim()), name: 'bench-watch', maxReconnectAttempts: -1 });
@@ -74,25 +107,12 @@ export class CompletionWatch {
     const changes = await bucket.watch({ ignoreDeletes: true });
     void (async () => {
       for await (const change of changes) {
-        if (change.operation !== 'PUT' || watch.finals.has(change.key)) continue;
+        if (change.operation !== 'PUT' || watch.seen(change.key)) continue;
         const status = finalStatusOf(change.value);
         if (status) watch.settle(change.key, { status, at: performance.now() });
       }
     })();
     return watch;
-  }
-
-  private settle(orderId: string, final: Final): void {
-    this.finals.set(orderId, final);
-    this.waiters.get(orderId)?.(final);
-    this.waiters.delete(orderId);
-  }
-
-  /** The order's final status and when it was seen; it may have been seen before we asked. */
-  whenFinal(orderId: string): Promise<Final> {
-    const known = this.finals.get(orderId);
-    if (known) return Promise.resolve(known);
-    return new Promise((resolve) => this.waiters.set(orderId, resolve));
   }
 
   async stop(): Promise<void> {
@@ -111,12 +131,13 @@ export class OrderSubmitter {
   }
 
   /** Resolves with the order id once the order is accepted (202); anything else fails. */
-  submit(order: OrderRequest): Promise<string> {
+  submit(order: OrderRequest, idempotencyKey?: string): Promise<string> {
     const target = this.targets[this.turn++ % this.targets.length]!;
     const body = JSON.stringify(order);
+    const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}) };
     return new Promise((resolve, reject) => {
       const req = request(
-        { agent: this.agent, hostname: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        { agent: this.agent, hostname: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers },
         (res) => {
           let text = '';
           res.setEncoding('utf8');
@@ -140,7 +161,7 @@ export class OrderSubmitter {
 /** Where load goes (the submitter) and how its completion is seen (the watch). */
 export interface LoadTarget {
   submitter: OrderSubmitter;
-  watch: CompletionWatch;
+  watch: Completions;
 }
 
 export interface LoadResult {
@@ -161,6 +182,8 @@ export interface LoadOptions {
   mix?: OrderMix;
   /** Index of the first order, so runs on one system send distinct customers. */
   firstIndex?: number;
+  /** The n-th order's Idempotency-Key, to send one as a careful client does; none when absent. */
+  idempotencyKey?: (n: number) => string;
   progress: Progress;
 }
 
@@ -210,10 +233,10 @@ class RunTracker {
    * Follow one order whose clock starts at `startedAt` (sent or due): submit it, then wait for
    * its final status. `accepted` settles with the 202 (or the failure), `finished` once final.
    */
-  follow(order: OrderRequest, startedAt: number, target: LoadTarget): { accepted: Promise<void>; finished: Promise<void> } {
+  follow(order: OrderRequest, startedAt: number, target: LoadTarget, idempotencyKey?: string): { accepted: Promise<void>; finished: Promise<void> } {
     const sentAt = performance.now();
     this.submitted++;
-    const orderId = target.submitter.submit(order).then((id) => {
+    const orderId = target.submitter.submit(order, idempotencyKey).then((id) => {
       this.submitMs.push(performance.now() - sentAt);
       return id;
     });
@@ -252,7 +275,7 @@ class RunTracker {
 }
 
 export async function closedLoop(target: LoadTarget, options: LoadOptions & { submitters?: number; maxInFlight?: number }): Promise<LoadResult> {
-  const { orders, mix = happyOrders, firstIndex = 0, submitters = 32, maxInFlight = 2000 } = options;
+  const { orders, mix = happyOrders, firstIndex = 0, idempotencyKey, submitters = 32, maxInFlight = 2000 } = options;
   const tracker = new RunTracker(options);
   const unfinished = new Window(maxInFlight);
   let next = 0;
@@ -262,7 +285,7 @@ export async function closedLoop(target: LoadTarget, options: LoadOptions & { su
       await unfinished.acquire();
       if (next >= orders) return unfinished.release();
       const n = next++;
-      const { accepted, finished } = tracker.follow(mix(firstIndex + n), performance.now(), target);
+      const { accepted, finished } = tracker.follow(mix(firstIndex + n), performance.now(), target, idempotencyKey?.(firstIndex + n));
       void finished.finally(() => unfinished.release());
       // Closed on acceptance: this submitter sends its next order once this one has its 202.
       await accepted;

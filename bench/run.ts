@@ -7,12 +7,16 @@
  */
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
+import { burstCase } from './burst.ts';
 import { ceilingCase } from './ceiling.ts';
 import { durabilityCase } from './durability.ts';
+import { frontdoorCase } from './frontdoor.ts';
+import { historyCase } from './history.ts';
 import { latencyCase } from './latency.ts';
 import { listQueryCase } from './list-query.ts';
 import { memoryCase } from './memory.ts';
 import { table, type CaseResult, type Progress, type Results } from './report.ts';
+import { restartCase } from './restart.ts';
 import { scaleCase } from './scale.ts';
 import { throughputCase } from './throughput.ts';
 
@@ -25,6 +29,10 @@ const CASES: Record<string, (progress: Progress, earlier: Results) => Promise<Ca
   scale: (progress) => scaleCase(progress),
   list: (progress) => listQueryCase(progress),
   durability: (progress) => durabilityCase(progress),
+  burst: (progress, earlier) => burstCase(progress, earlier),
+  frontdoor: (progress) => frontdoorCase(progress),
+  history: (progress) => historyCase(progress),
+  restart: (progress) => restartCase(progress),
 };
 
 const args = process.argv.slice(2);

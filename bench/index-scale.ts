@@ -1,0 +1,189 @@
+/**
+ * The SQLite saga index at a year of a shop's history: fills a fresh index file the way the
+ * stream would (creation order, batches of a thousand), then times the queries the list and the
+ * UI ask most, in a process of their own that only opens the file, as a restarted instance would.
+ *
+ *   npx tsx bench/index-scale.ts [rows]
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CURRENT_MACHINE_VERSION, type SagaEvent } from '../machines/index.ts';
+import { applyEvent, startSaga, type SagaEntry } from '../orchestrator/saga/entry.ts';
+import { encodeCursor } from '../orchestrator/saga/catalog.ts';
+import { SagaIndex, type IndexChange, type IndexFilter } from '../orchestrator/saga/saga-index.ts';
+import { summarize, type SagaSummary } from '../orchestrator/saga/summary.ts';
+import { newOrderId } from '../orchestrator/http/order-ids.ts';
+import { percentile } from './report.ts';
+
+const YEAR_MS = 365 * 24 * 3600 * 1000;
+const CUSTOMERS = 50_000;
+const BATCH = 1000;
+const RUNS = 200;
+const PAGE = 50;
+/** Sagas still in flight at the end of the year: the newest ones. */
+const IN_FLIGHT = 200;
+
+const settings = { stepTimeoutMs: 10_000, stepMaxAttempts: 3, sagaMachineVersion: CURRENT_MACHINE_VERSION };
+
+/** A saga moved by real events through the same pure core the runtime uses, summarized. */
+function summaryAfter(replies: [type: string, step: string][]): SagaSummary {
+  const orderId = 'ord_template';
+  let entry: SagaEntry = startSaga(
+    {
+      order: { orderId, customerId: 'cust-0', currency: 'USD', items: [{ sku: 'SKU-1', quantity: 1, unitPriceCents: 1999 }], totalCents: 1999 },
+      traceparent: '00-0123456789abcdef0123456789abcdef-0123456789abcdef-01',
+      requestHash: 'bench',
+    },
+    0,
+    settings,
+  );
+  replies.forEach(([type, step], i) => {
+    const attempt = entry.snapshot.context.pending?.attempt ?? 1;
+    const event = { type, commandId: `${orderId}:${step}:${attempt}`, reference: 'ref', message: 'declined by the bank' } as SagaEvent;
+    const result = applyEvent(entry, event, `bench:${i}`, (i + 1) * 1000, settings);
+    if (result.kind !== 'applied') throw new Error(`${type} did not apply: ${result.kind}`);
+    entry = result.entry;
+  });
+  return summarize(entry);
+}
+
+const TEMPLATES = {
+  completed: summaryAfter([['INVENTORY_RESERVED', 'reserveInventory'], ['PAYMENT_CHARGED', 'chargePayment'], ['SHIPMENT_CREATED', 'createShipment']]),
+  cancelled: summaryAfter([['INVENTORY_RESERVED', 'reserveInventory'], ['PAYMENT_DECLINED', 'chargePayment'], ['INVENTORY_RELEASED', 'releaseInventory']]),
+  stuck: summaryAfter([['INVENTORY_RESERVED', 'reserveInventory'], ['PAYMENT_CHARGED', 'chargePayment'], ...Array.from({ length: 3 }, () => ['STEP_TIMED_OUT', 'createShipment'] as [string, string])]),
+  running: summaryAfter([['INVENTORY_RESERVED', 'reserveInventory']]),
+};
+
+/** A deterministic stream of numbers in [0, 1), so every run builds the same shop. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+/** The n-th saga of the year: mostly completed, some cancelled, a few stuck, the newest still running. */
+function sagaAt(n: number, rows: number, yearStart: number, next: () => number): SagaSummary {
+  const createdAt = Math.floor(yearStart + ((n + next()) * YEAR_MS) / rows);
+  const roll = next();
+  const kind = n >= rows - IN_FLIGHT ? 'running' : roll < 0.97 ? 'completed' : roll < 0.99 ? 'cancelled' : roll < 0.995 ? 'stuck' : 'completed';
+  const template = TEMPLATES[kind];
+  return {
+    ...template,
+    orderId: newOrderId(createdAt),
+    customerId: `cust-${Math.floor(next() * CUSTOMERS)}`,
+    totalCents: 500 + Math.floor(next() * 50_000),
+    createdAt,
+    updatedAt: createdAt + template.updatedAt,
+    stateEnteredAt: createdAt + template.stateEnteredAt,
+  };
+}
+
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+
+/** Fill a new index file; returns a sample of the sagas stored, for the queries to aim at. */
+function fill(path: string, rows: number): SagaSummary[] {
+  const index = new SagaIndex(path);
+  const next = random(42);
+  const yearStart = Date.now() - YEAR_MS;
+  const sample: SagaSummary[] = [];
+  const sampleEvery = Math.max(1, Math.floor(rows / RUNS));
+  let insertMs = 0;
+  for (let first = 0; first < rows; first += BATCH) {
+    const changes: IndexChange[] = [];
+    for (let n = first; n < Math.min(rows, first + BATCH); n++) {
+      const summary = sagaAt(n, rows, yearStart, next);
+      if (n % sampleEvery === 0) sample.push(summary);
+      changes.push({ kind: 'put', summary, revision: n + 1 });
+    }
+    const started = performance.now();
+    index.applyBatch(changes, first + changes.length);
+    insertMs += performance.now() - started;
+    if (first % 100_000 === 0) process.stderr.write(`\rstored ${first.toLocaleString()} of ${rows.toLocaleString()}`);
+  }
+  process.stderr.write('\n');
+  const counts = index.counts();
+  index.close();
+  const bytes = statSync(path).size;
+  console.log(`sagas:            ${rows.toLocaleString()} (${Object.entries(counts.byStatus).map(([status, n]) => `${status} ${n}`).join(', ')})`);
+  console.log(`insert:           ${Math.round(rows / (insertMs / 1000)).toLocaleString()} sagas/s in batches of ${BATCH} (${(insertMs / 1000).toFixed(1)} s in applyBatch)`);
+  console.log(`file:             ${mib(bytes)}, ${Math.round(bytes / rows)} bytes per saga`);
+  console.log(`RSS after fill:   ${mib(process.memoryUsage().rss)} (the filling process, generator included)`);
+  return sample;
+}
+
+/** Milliseconds per call of `query`, once per sample. */
+function time(runs: number, query: (run: number) => unknown): number[] {
+  const times: number[] = [];
+  for (let run = 0; run < runs; run++) {
+    const started = performance.now();
+    query(run);
+    times.push(performance.now() - started);
+  }
+  return times;
+}
+
+/** Open the filled file as a restarted instance would and time each query. */
+function query(path: string, samplePath: string): void {
+  const rssBefore = process.memoryUsage().rss;
+  const opening = performance.now();
+  const index = new SagaIndex(path);
+  const counts = index.counts();
+  const openMs = performance.now() - opening;
+  const sample = JSON.parse(readFileSync(samplePath, 'utf8')) as SagaSummary[];
+  const at = (run: number) => sample[run % sample.length]!;
+  const page = (filter: IndexFilter & { cursor?: string }) => {
+    const result = index.list({ limit: PAGE, ...filter });
+    if (result.items.length === 0 && !filter.cursor) throw new Error(`no saga for ${JSON.stringify(filter)}`);
+    return result;
+  };
+  const cases: [string, (run: number) => unknown, string?][] = [
+    ['first page', () => page({})],
+    ['status=stuck', () => page({ status: 'stuck' })],
+    ['customerId', (run) => page({ customerId: at(run).customerId })],
+    ['q=id prefix, 6 chars', (run) => page({ q: at(run).orderId.slice(0, 6) }), 'the first 6 characters ("ord_" and 2 more): nearly every saga matches'],
+    ['q=id prefix, ord_+6', (run) => page({ q: at(run).orderId.slice(0, 10) }), '6 characters after "ord_": the sagas of a few minutes'],
+    ['q=customer id', (run) => index.list({ limit: PAGE, q: at(run).customerId })],
+    ['page deep (cursor)', (run) => index.list({ limit: PAGE, cursor: encodeCursor(at(run)) })],
+    ['counts()', () => index.counts()],
+  ];
+  console.log(`open + counts:    ${openMs.toFixed(1)} ms (${counts.total.toLocaleString()} sagas)`);
+  console.log(`${'query'.padEnd(22)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)}`);
+  for (const [name, run, note] of cases) {
+    run(0); // prepares the statement, as the first request after start-up would
+    const times = time(RUNS, run);
+    console.log(`${name.padEnd(22)} ${String(percentile(times, 50)).padStart(8)} ${String(percentile(times, 95)).padStart(8)}${note ? `   ${note}` : ''}`);
+  }
+  const unfinished = time(5, () => index.unfinished());
+  const matching = time(5, () => index.matchingIds({ status: 'stuck' }));
+  const expired = time(5, () => index.removeFinishedBefore(Date.now() - YEAR_MS / 2, 1000));
+  console.log(`unfinished():     ${percentile(unfinished, 50)} ms for ${index.unfinished().length.toLocaleString()} sagas`);
+  console.log(`matchingIds(stuck): ${percentile(matching, 50)} ms for ${index.matchingIds({ status: 'stuck' }).length.toLocaleString()} ids`);
+  console.log(`removeFinishedBefore(half a year ago, 1000): ${percentile(expired, 50)} ms`);
+  console.log(`RSS querying:     ${mib(process.memoryUsage().rss)} (${mib(rssBefore)} before opening the index)`);
+  index.close();
+}
+
+function main(): void {
+  const [, script, first, second, third] = process.argv;
+  if (first === '--query') return query(second!, third!);
+  const rows = Number(first ?? 1_000_000);
+  if (!Number.isSafeInteger(rows) || rows < RUNS) throw new Error(`rows must be a whole number of at least ${RUNS}`);
+  const dir = mkdtempSync(join(tmpdir(), 'index-scale-'));
+  try {
+    const path = join(dir, 'sagas.db');
+    const samplePath = join(dir, 'sample.json');
+    writeFileSync(samplePath, JSON.stringify(fill(path, rows)));
+    // A process of its own: its memory is the index's, not the generator's.
+    const child = spawnSync(process.execPath, ['--import', 'tsx', script ?? fileURLToPath(import.meta.url), '--query', path, samplePath], { stdio: 'inherit' });
+    if (child.status !== 0) throw new Error(`the query process ended with ${child.status ?? child.signal}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main();
