@@ -8,6 +8,7 @@ import type {
   SagaContext,
   SagaEvent,
   SagaStatus,
+  Service,
   StepFailure,
 } from '../machines/index.ts';
 
@@ -52,6 +53,8 @@ export interface OrderSummary {
 export interface OrderPage {
   items: OrderSummary[];
   nextCursor: string | null;
+  /** Set while this instance's index is still being built from the bucket: the page holds only what is indexed so far. */
+  catchingUp?: boolean;
 }
 
 /** Which sagas an operator means: the list's filters, which bulk actions take too. */
@@ -132,12 +135,38 @@ export interface SubmitProblem {
   links: { self: string };
 }
 
-/** `GET /api/overview` */
+/** Sagas per status and per state, and how many retry now: what the saga index counts. */
 export interface Overview {
   total: number;
   byStatus: Record<SagaStatus, number>;
   byState: Record<string, number>;
   retrying: number;
+}
+
+/** What waits in front of the sagas and how fast it drains, so a spike reads as volume, not as a fault. */
+export interface Load {
+  /** Orders accepted whose saga has not started yet (the submissions consumer's pending and unacknowledged). */
+  submissionsWaiting: number;
+  /** Worker replies not yet applied to their sagas. */
+  repliesWaiting: number;
+  /** Commands each worker service has not yet acknowledged. */
+  commandsWaiting: Record<Service, number>;
+  running: number;
+  /** MAX_ACTIVE_SAGAS: new sagas start only while fewer run. */
+  maxActive: number;
+  /** Sagas that reached completed, cancelled or failed, per second over the last minute, as this instance saw them. */
+  finishedPerSecond: number;
+  startedPerSecond: number;
+  /** (submissionsWaiting + running) / finishedPerSecond, rounded up; null while nothing finishes. */
+  clearsInSeconds: number | null;
+  sampledAt: string;
+}
+
+/** `GET /api/overview` as served: the counts, and the load (null when JetStream did not report it in time). */
+export interface OverviewWithLoad extends Overview {
+  load: Load | null;
+  /** Set while this instance's index is still being built from the bucket: the counts cover what is indexed so far. */
+  catchingUp?: boolean;
 }
 
 export interface ReplayStep {

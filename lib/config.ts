@@ -3,6 +3,7 @@
  * start-up. A bad value stops the process with a message naming the variable.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { CURRENT_MACHINE_VERSION, isMachineVersion, MACHINES } from '../machines/index.ts';
 
@@ -75,8 +76,10 @@ export interface Config {
   sagaMachineVersion: string;
   logLevel: string;
   logPretty: boolean;
-  /** Where `npm start` keeps its embedded nats-server's data. */
+  /** Where `npm start` keeps its embedded nats-server's data, and the orchestrator its saga index. */
   dataDir: string;
+  /** The orchestrator's SQLite index of every saga (one file per instance; rebuilt from the bucket when missing). */
+  indexPath: string;
   /** Names this process in replies, logs and the UI. */
   instanceId: string;
 }
@@ -182,6 +185,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: env.LOG_LEVEL || 'info',
     logPretty,
     dataDir: env.DATA_DIR || '.data',
+    indexPath: env.INDEX_PATH || join(env.DATA_DIR || '.data', 'saga-index.sqlite'),
     instanceId: env.INSTANCE_ID || `${hostname()}-${process.pid}`,
   };
 }

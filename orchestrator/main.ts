@@ -13,9 +13,12 @@ import { AuditLog } from './ops/audit.ts';
 import { BulkJobs } from './ops/bulk.ts';
 import { DeadLetterDesk } from './ops/dead-letters.ts';
 import { SagaCatalog } from './saga/catalog.ts';
+import { openSagaIndex } from './saga/index-file.ts';
+import { Retention } from './saga/retention.ts';
 import { Admission } from './saga/admission.ts';
 import { DeadlineScheduler } from './saga/deadlines.ts';
 import { Inbox } from './saga/inbox.ts';
+import { LoadMeter } from './saga/load-meter.ts';
 import { QueueProgress } from './saga/queue-progress.ts';
 import { SagaRuntime } from './saga/runtime.ts';
 import { calibrate, ServerClock } from './saga/server-clock.ts';
@@ -37,28 +40,37 @@ const serverClock = new ServerClock();
 await calibrate(serverClock, nats.jsm, `KV_${BUCKETS.sagas}`).catch((error: unknown) =>
   logger.warn({ err: error }, 'could not sample the server clock; deadlines caught up now may fire late'),
 );
-const catalog = new SagaCatalog(logger, serverClock);
+const index = openSagaIndex(config.indexPath, await nats.jsm.streams.info(`KV_${BUCKETS.sagas}`), logger);
+const catalog = new SagaCatalog(logger, serverClock, index);
 // Each side hands the other what it has decoded already: no entry is read or parsed twice.
 runtime.onStored(({ revision }, summary) => catalog.observe(summary, revision));
 catalog.onStoredEntry((orderId, revision, value, summary) => runtime.observeStored(orderId, revision, value, summary.status));
+// Resumes from what the index holds: the open sagas are known now, whatever the history behind them.
 await catalog.start(topology.sagas);
-await catalog.ready;
 const queues = new QueueProgress(nats.jsm);
+const loadMeter = new LoadMeter();
 const deadlines = new DeadlineScheduler(runtime, logger, config.stepTimeoutMs, undefined, undefined, queues);
 deadlines.attach(catalog);
 deadlines.start();
 
-// Recovery: a crash between a step's write and its publish leaves commands in the outbox.
-let republished = 0;
-for (const summary of catalog.unfinished()) {
-  if (summary.status !== 'running' || !summary.pending) continue;
-  const stored = await runtime.read(summary.orderId);
-  if (stored) {
-    await runtime.publishOutbox(stored.entry);
-    republished++;
+// Recovery, once the catalog has caught up with the bucket: a crash between a step's write and
+// its publish leaves commands in the outbox. Only what happens from then on counts as traffic.
+void catalog.ready.then(async () => {
+  loadMeter.attach(catalog);
+  let republished = 0;
+  for (const summary of catalog.unfinished()) {
+    if (summary.status !== 'running' || !summary.pending) continue;
+    const stored = await runtime.read(summary.orderId).catch(() => null);
+    if (stored) {
+      await runtime.publishOutbox(stored.entry).catch((error: unknown) => logger.warn({ err: error, orderId: summary.orderId }, 'could not re-publish an outbox; the step deadline retries it'));
+      republished++;
+    }
   }
-}
-logger.info({ sagas: catalog.size, republished }, 'catalog loaded; outboxes of running sagas re-published');
+  logger.info({ sagas: catalog.size, republished }, 'catalog caught up; outboxes of running sagas re-published');
+});
+
+const retention = new Retention(nats.jsm, catalog, config.sagaRetentionMs, logger);
+retention.start();
 
 metrics.observe(registry, catalog, nats);
 const inbox = new Inbox(runtime, nats.js, logger, metrics);
@@ -70,7 +82,7 @@ const audit = new AuditLog(nats.js, nats.jsm);
 const deadLetters = new DeadLetterDesk(nats.js, nats.jsm, audit);
 const bulk = new BulkJobs(topology.bulkJobs, runtime, catalog, audit, config, logger);
 bulk.startSweeping();
-const app = await buildApp({ config, nats, topology, runtime, catalog, audit, deadLetters, bulk, metrics, registry }, logger);
+const app = await buildApp({ config, nats, topology, runtime, catalog, queues, loadMeter, audit, deadLetters, bulk, metrics, registry }, logger);
 const address = await app.listen({ host: config.host, port: config.port });
 logger.info({ address }, `orchestrator listening on ${address}`);
 
@@ -83,7 +95,9 @@ async function shutdown(signal: string) {
   await inbox.stop();
   bulk.stop();
   deadlines.stop();
+  retention.stop();
   catalog.stop();
+  catalog.close();
   await nats.nc.drain();
   await stopTelemetry();
   logger.info('stopped');

@@ -269,11 +269,11 @@ export async function ordersRoutes(app: FastifyInstance): Promise<void> {
   });
 
   app.get<{ Querystring: ListQuerystring }>('/api/orders', { schema: listSchema }, async (request, reply) => {
-    await catalog.ready;
     await requireLiveIndex(nats.nc, reply, 'the order list');
     const { stalled, ...filters } = request.query;
     const page = catalog.list({ ...filters, ...(stalled ? { stalledBefore: Date.now() - config.stuckAfterMs } : {}) });
-    return { items: page.items.map(summaryView), nextCursor: page.nextCursor };
+    // While a new index is still being built from the bucket, the page holds only what is indexed so far.
+    return { items: page.items.map(summaryView), nextCursor: page.nextCursor, ...(catalog.catchingUp ? { catchingUp: true } : {}) };
   });
 
   app.post<{ Params: { orderId: string }; Querystring: { dryRun?: boolean }; Body: { reason: string } }>(

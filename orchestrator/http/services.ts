@@ -7,6 +7,8 @@ import type { AuditLog } from '../ops/audit.ts';
 import type { BulkJobs } from '../ops/bulk.ts';
 import type { DeadLetterDesk } from '../ops/dead-letters.ts';
 import type { SagaCatalog } from '../saga/catalog.ts';
+import type { LoadMeter } from '../saga/load-meter.ts';
+import type { QueueProgress } from '../saga/queue-progress.ts';
 import type { SagaRuntime } from '../saga/runtime.ts';
 
 export interface SagaServices {
@@ -15,6 +17,9 @@ export interface SagaServices {
   topology: Topology;
   runtime: SagaRuntime;
   catalog: SagaCatalog;
+  /** What waits in the queues: one prober shared with the deadlines, so they and the overview cost JetStream one probe. */
+  queues: QueueProgress;
+  loadMeter: LoadMeter;
   audit: AuditLog;
   deadLetters: DeadLetterDesk;
   bulk: BulkJobs;

@@ -1,14 +1,23 @@
 /**
- * A live index of every saga, built from a watch on the saga bucket: what the list endpoint
- * filters and pages through, and what the deadline scheduler arms timers from. Every
- * orchestrator instance keeps its own, so each sees all sagas, whoever wrote them.
+ * A live index of every saga, fed by a watch on the saga bucket: what the list endpoint filters
+ * and pages through, and what the deadline scheduler arms timers from. Every orchestrator
+ * instance keeps its own, so each sees all sagas, whoever wrote them.
+ *
+ * Two parts, so that nothing at start-up or in memory grows with finished sagas:
+ * - every saga's summary lives in a SQLite index on local disk (saga-index.ts), which records
+ *   the stream sequence it has applied; a restart resumes the watch from there;
+ * - the sagas not finished (and those with a step still pending) live in memory too, with when
+ *   their current revision was stored: what deadlines, admission and the `stalled` view need.
+ * `ready` resolves once the watch has caught up with the bucket as it was at start; until then
+ * lists answer from what is indexed so far, and `catchingUp` says so.
  */
 import type { KV } from '@nats-io/kv';
 import type { Logger } from '../../lib/logger.ts';
 import type { OrderSummary, Overview, SagaFilter } from '../../api/contract.ts';
 import type { SagaStatus } from '../../machines/index.ts';
 import { decodeStoredSummary } from './stored-entry.ts';
-import { hash, isPackable, PackedSummaries } from './packed-summaries.ts';
+import { isPackable } from './packed-summaries.ts';
+import { SagaIndex, type IndexChange } from './saga-index.ts';
 import { ServerClock } from './server-clock.ts';
 import type { SagaSummary } from './summary.ts';
 
@@ -64,31 +73,40 @@ export function decodeCursor(cursor: string): { createdAt: number; orderId: stri
   return { createdAt, orderId: text.slice(colon + 1) };
 }
 
+/** Writes the runtime reported itself, remembered so the watch does not bring them in a second time. */
+const RECENT_REVISIONS = 50_000;
+/** Index writes wait at most this long, or this many, to go in one transaction. */
+const FLUSH_MS = 20;
+const FLUSH_AT = 2_000;
+
 export class SagaCatalog {
-  private readonly rows = new PackedSummaries();
-  /** Summaries their rows cannot rebuild: sagas in flight, stuck, or retrying (see `isPackable`). */
-  private readonly unpacked = new Map<string, SagaSummary>();
-  /** For the same sagas: when their current revision was stored, on the local monotonic clock. */
-  private readonly writtenAt = new Map<string, number>();
-  /** Rows oldest first by (createdAt, orderId); the list walks it from the end. */
-  private ordered = new Int32Array(1024);
-  private orderedLength = 0;
+  /** Sagas not finished, or with a step pending: see `isPackable`. */
+  private readonly open = new Map<string, { summary: SagaSummary; revision: number; writtenAt: number }>();
+  private runningNow = 0;
+  private readonly recentRevisions = new Map<string, number>();
+  private pending: IndexChange[] = [];
+  /** The last stream sequence the watch delivered: the index records it with the batch it closes. */
+  private watchedSequence = 0;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private caughtUp = false;
   private readonly listeners: Listener[] = [];
   private readonly removeListeners: ((orderId: string) => void)[] = [];
   private readonly storedListeners: StoredListener[] = [];
-  private readonly byStatus: Record<SagaStatus, number> = { running: 0, completed: 0, cancelled: 0, failed: 0, stuck: 0 };
-  private readonly byState: Record<string, number> = {};
-  private retryingNow = 0;
   private stopWatch: (() => void) | undefined;
   readonly ready: Promise<void>;
   private markReady!: () => void;
 
-  /** `clock`: where write times come from; calibrate it before `start` (see server-clock.ts). */
+  /**
+   * `clock`: where write times come from; calibrate it before `start` (see server-clock.ts).
+   * `index`: where every saga's summary is kept (in memory unless a file is given).
+   */
   constructor(
     private readonly logger: Logger,
     readonly clock: ServerClock = new ServerClock(),
+    private readonly index: SagaIndex = new SagaIndex(':memory:'),
   ) {
     this.ready = new Promise((resolve) => (this.markReady = resolve));
+    for (const summary of index.unfinished()) this.remember(summary, 0, clock.now());
   }
 
   /** Call `listener` on every change; returns the function that stops it. */
@@ -111,57 +129,81 @@ export class SagaCatalog {
   }
 
   get size(): number {
-    return this.orderedLength;
+    this.flush();
+    return this.index.size;
   }
 
   /** Sagas running now (not stuck, not finished), whoever runs them. */
   get running(): number {
-    return this.byStatus.running;
+    return this.runningNow;
+  }
+
+  /** Whether the watch is still bringing in what was stored before this instance started. */
+  get catchingUp(): boolean {
+    return !this.caughtUp;
   }
 
   get(orderId: string): SagaSummary | undefined {
-    const row = this.rows.rowOf(orderId);
-    return row === undefined ? undefined : this.summaryAt(row);
+    const open = this.open.get(orderId);
+    if (open) return open.summary;
+    this.flush();
+    return this.index.get(orderId);
   }
 
   /** Sagas not finished (running, stuck) and finished ones still retrying or holding a deadline: the few a restart must look at. */
   unfinished(): Iterable<SagaSummary> {
-    return this.unpacked.values();
+    return [...this.open.values()].map((open) => open.summary);
   }
 
   /** When an unfinished saga's current revision was stored, on the local monotonic clock. */
   writtenAtOf(orderId: string): number | undefined {
-    return this.writtenAt.get(orderId);
+    return this.open.get(orderId)?.writtenAt;
   }
 
+  /**
+   * Follow the bucket from where the index left off. Unfinished sagas the index already held
+   * get the server's time of their current revision first (a restart grants no fresh timeout).
+   */
   async start(sagas: KV): Promise<void> {
+    await this.timeOpenSagas(sagas);
     const status = await sagas.status();
-    if (status.values === 0) this.markReady();
-    const watch = await sagas.watch({ key: '>' });
+    const resumeFrom = this.index.lastSequence;
+    // Nothing newer in the bucket than what the index holds: caught up already.
+    const last = status.streamInfo.state.last_seq;
+    if (status.values === 0 || last <= resumeFrom) this.markCaughtUp();
+    const watch = await sagas.watch({ key: '>', ...(resumeFrom > 0 ? { resumeFromRevision: resumeFrom + 1 } : {}) });
     this.stopWatch = () => watch.stop();
     void (async () => {
       for await (const change of watch) {
         try {
           // Every delivery, this instance's own writes included, is a sample of the server's clock.
           const writtenAt = this.clock.storedAt(change.created.getTime());
-          if (change.operation !== 'PUT') this.remove(change.key);
+          this.watchedSequence = change.revision;
+          if (change.operation !== 'PUT') this.remove(change.key, change.revision);
           else if (!this.knows(change.key, change.revision)) {
             // Only the summary line is parsed: another instance's write is indexed without its history.
             const summary = decodeStoredSummary(change.value);
             this.observe(summary, change.revision, writtenAt);
             for (const listener of this.storedListeners) listener(change.key, change.revision, change.value, summary);
-          }
+          } else this.scheduleFlush();
         } catch (error) {
           this.logger.error({ err: error, key: change.key }, 'unreadable saga entry in the catalog');
         }
-        // The watch replays every current entry first; the last of them has nothing pending behind it.
-        if (change.delta === 0) this.markReady();
+        if (!this.caughtUp && (change.delta === 0 || change.revision >= last)) this.markCaughtUp();
       }
     })();
   }
 
   stop(): void {
     this.stopWatch?.();
+    this.flush();
+  }
+
+  /** Close the index (after `stop`). */
+  close(): void {
+    clearTimeout(this.flushTimer);
+    this.flush();
+    this.index.close();
   }
 
   /**
@@ -170,140 +212,140 @@ export class SagaCatalog {
    * then skips the write when it brings it back.
    */
   observe(summary: SagaSummary, revision: number, writtenAt: number = this.clock.now()): void {
-    let row = this.rows.rowOf(summary.orderId);
-    if (row === undefined) {
-      row = this.rows.add(summary, revision);
-      this.insert(row);
-    } else {
-      // Entries can arrive out of order (the runtime's own write, the watch, reconnects): the
-      // revision alone orders them. Never `updatedAt`: it is the writer's wall clock, and two
-      // instances' clocks need not agree.
-      if (this.rows.revision(row) >= revision) return;
-      this.count(row, -1);
-      this.rows.update(row, summary, revision);
-    }
-    if (isPackable(summary)) {
-      this.unpacked.delete(summary.orderId);
-      this.writtenAt.delete(summary.orderId);
-    } else {
-      this.unpacked.set(summary.orderId, summary);
-      this.writtenAt.set(summary.orderId, writtenAt);
-    }
-    this.count(row, 1);
+    // Entries can arrive out of order (the runtime's own write, the watch, reconnects): the
+    // revision alone orders them. Never `updatedAt`: it is the writer's wall clock.
+    if (this.knows(summary.orderId, revision)) return;
+    this.rememberRevision(summary.orderId, revision);
+    this.forget(summary.orderId);
+    if (!isPackable(summary)) this.remember(summary, revision, writtenAt);
+    this.pending.push({ kind: 'put', summary, revision });
+    this.scheduleFlush();
     for (const listener of this.listeners) listener(summary, writtenAt);
   }
 
-  private knows(orderId: string, revision: number): boolean {
-    const row = this.rows.rowOf(orderId);
-    return row !== undefined && this.rows.revision(row) >= revision;
-  }
-
-  private summaryAt(row: number): SagaSummary {
-    return this.rows.packed(row) ? this.rows.summary(row) : this.unpacked.get(this.rows.orderId(row))!;
-  }
-
-  /** Oldest first by (createdAt, orderId). */
-  private before(row: number, key: { createdAt: number; orderId: string }): boolean {
-    const createdAt = this.rows.createdAt(row);
-    return createdAt < key.createdAt || (createdAt === key.createdAt && this.rows.orderId(row) < key.orderId);
-  }
-
-  /** Where `key` goes in the order: the first position whose row is not before it. */
-  private position(key: { createdAt: number; orderId: string }): number {
-    let low = 0;
-    let high = this.orderedLength;
-    // Most sagas are new: check the end first.
-    if (high > 0 && this.before(this.ordered[high - 1]!, key)) return high;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if (this.before(this.ordered[mid]!, key)) low = mid + 1;
-      else high = mid;
-    }
-    return low;
-  }
-
-  private insert(row: number): void {
-    const at = this.position({ createdAt: this.rows.createdAt(row), orderId: this.rows.orderId(row) });
-    if (this.orderedLength === this.ordered.length) {
-      const grown = new Int32Array(this.ordered.length * 2);
-      grown.set(this.ordered);
-      this.ordered = grown;
-    }
-    this.ordered.copyWithin(at + 1, at, this.orderedLength);
-    this.ordered[at] = row;
-    this.orderedLength++;
-  }
-
-  /** Forget a saga whose entry was deleted or purged. */
-  remove(orderId: string): void {
-    const row = this.rows.rowOf(orderId);
-    if (row === undefined) return;
-    this.count(row, -1);
-    const at = this.position({ createdAt: this.rows.createdAt(row), orderId });
-    if (this.ordered[at] === row) {
-      this.ordered.copyWithin(at, at + 1, this.orderedLength);
-      this.orderedLength--;
-    }
-    this.rows.remove(row);
-    this.unpacked.delete(orderId);
-    this.writtenAt.delete(orderId);
+  /** Forget a saga whose entry was deleted or purged (at `revision` of the bucket's stream). */
+  remove(orderId: string, revision = Number.MAX_SAFE_INTEGER): void {
+    this.recentRevisions.delete(orderId);
+    this.forget(orderId);
+    this.pending.push({ kind: 'remove', orderId, revision });
+    this.scheduleFlush();
     for (const listener of this.removeListeners) listener(orderId);
-  }
-
-  /** The test a row must pass, with what it compares prepared once for the whole scan. */
-  private matcher(query: Omit<ListQuery, 'limit' | 'cursor'>): (row: number) => boolean {
-    const rows = this.rows;
-    const customer = query.customerId ? { id: query.customerId, hash: hash(query.customerId) } : undefined;
-    const q = query.q ? { prefix: Buffer.from(query.q), hash: hash(query.q) } : undefined;
-    // The caller's wall-clock time, on the monotonic clock the write times are kept on.
-    const stalledBefore = query.stalledBefore === undefined ? undefined : query.stalledBefore - Date.now() + this.clock.now();
-    return (row) => {
-      if (query.status && rows.status(row) !== query.status) return false;
-      if (query.state && rows.state(row) !== query.state) return false;
-      if (query.retrying !== undefined && rows.retrying(row) !== query.retrying) return false;
-      if (stalledBefore !== undefined && (rows.status(row) !== 'running' || !(this.writtenAt.get(rows.orderId(row))! < stalledBefore))) return false;
-      if (customer && !rows.customerIs(row, customer.id, customer.hash)) return false;
-      if (q && !rows.orderIdStartsWith(row, q.prefix) && !rows.customerIs(row, query.q!, q.hash)) return false;
-      return true;
-    };
   }
 
   /** Every matching saga id, newest first: what a bulk action covers. */
   matchingIds(query: Omit<ListQuery, 'limit' | 'cursor'>): string[] {
-    const matches = this.matcher(query);
-    const ids: string[] = [];
-    for (let index = this.orderedLength - 1; index >= 0; index--) {
-      const row = this.ordered[index]!;
-      if (matches(row)) ids.push(this.rows.orderId(row));
-    }
-    return ids;
+    const { stalledBefore, ...filter } = query;
+    if (stalledBefore !== undefined) return this.stalled(query).map((summary) => summary.orderId);
+    this.flush();
+    return this.index.matchingIds(filter);
   }
 
   /** Newest first, filtered, from just after the cursor. */
   list(query: ListQuery): ListPage {
-    const matches = this.matcher(query);
-    const after = query.cursor ? decodeCursor(query.cursor) : null;
-    let index = after ? this.position(after) - 1 : this.orderedLength - 1;
-    const items: SagaSummary[] = [];
-    for (; index >= 0 && items.length < query.limit; index--) {
-      const row = this.ordered[index]!;
-      if (matches(row)) items.push(this.summaryAt(row));
-    }
-    const more = index >= 0 && items.length === query.limit;
-    return { items, nextCursor: more ? encodeCursor(items.at(-1)!) : null };
+    if (query.stalledBefore !== undefined) return this.listStalled(query);
+    this.flush();
+    return this.index.list(query);
   }
 
-  private count(row: number, delta: 1 | -1): void {
-    const status = this.rows.status(row);
-    const state = this.rows.state(row);
-    this.byStatus[status] += delta;
-    this.byState[state] = (this.byState[state] ?? 0) + delta;
-    if (this.byState[state] === 0) delete this.byState[state];
-    if (this.rows.retrying(row)) this.retryingNow += delta;
-  }
-
-  /** Sagas per status and per state, and how many are retrying now (kept up to date on every change). */
+  /** Sagas per status and per state, and how many are retrying now. */
   counts(): Overview {
-    return { total: this.orderedLength, byStatus: { ...this.byStatus }, byState: { ...this.byState }, retrying: this.retryingNow };
+    this.flush();
+    return this.index.counts();
+  }
+
+  /** Up to `limit` finished sagas with nothing pending, last changed before `cutoffMs` (wall clock), oldest first: what retention purges. */
+  expiredBefore(cutoffMs: number, limit: number): string[] {
+    this.flush();
+    return this.index.removeFinishedBefore(cutoffMs, limit);
+  }
+
+  /** Write what waits for the index now: reads see every change observed before them. */
+  flush(): void {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.pending.length === 0 && this.watchedSequence <= this.index.lastSequence) return;
+    const changes = this.pending;
+    this.pending = [];
+    this.index.applyBatch(changes, this.watchedSequence);
+  }
+
+  private scheduleFlush(): void {
+    if (this.pending.length >= FLUSH_AT) this.flush();
+    else if (!this.flushTimer) {
+      this.flushTimer = setTimeout(() => this.flush(), FLUSH_MS);
+      this.flushTimer.unref();
+    }
+  }
+
+  private markCaughtUp(): void {
+    this.caughtUp = true;
+    this.flush();
+    this.markReady();
+  }
+
+  private knows(orderId: string, revision: number): boolean {
+    const known = this.open.get(orderId)?.revision ?? this.recentRevisions.get(orderId);
+    return known !== undefined && known >= revision;
+  }
+
+  private rememberRevision(orderId: string, revision: number): void {
+    this.recentRevisions.delete(orderId);
+    this.recentRevisions.set(orderId, revision);
+    if (this.recentRevisions.size > RECENT_REVISIONS) this.recentRevisions.delete(this.recentRevisions.keys().next().value!);
+  }
+
+  private remember(summary: SagaSummary, revision: number, writtenAt: number): void {
+    this.open.set(summary.orderId, { summary, revision, writtenAt });
+    if (summary.status === 'running') this.runningNow++;
+  }
+
+  private forget(orderId: string): void {
+    const open = this.open.get(orderId);
+    if (!open) return;
+    this.open.delete(orderId);
+    if (open.summary.status === 'running') this.runningNow--;
+  }
+
+  /** The server's time of each open saga's current revision, read from the bucket (few: the open ones). */
+  private async timeOpenSagas(sagas: KV): Promise<void> {
+    const open = [...this.open.values()];
+    for (let at = 0; at < open.length; at += 256) {
+      await Promise.all(
+        open.slice(at, at + 256).map(async (known) => {
+          const entry = await sagas.get(known.summary.orderId);
+          if (!entry || entry.operation !== 'PUT') return;
+          // A newer revision than the index holds comes with the watch, which times it again.
+          known.writtenAt = this.clock.storedAt(entry.created.getTime());
+        }),
+      );
+    }
+  }
+
+  /** Running sagas with no write since `stalledBefore` (this process's wall clock), newest first. */
+  private stalled(query: Omit<ListQuery, 'limit' | 'cursor'>): SagaSummary[] {
+    // The caller's wall-clock time, on the monotonic clock the write times are kept on.
+    const before = query.stalledBefore! - Date.now() + this.clock.now();
+    const customer = query.customerId;
+    return [...this.open.values()]
+      .filter(({ summary, writtenAt }) =>
+        summary.status === 'running' &&
+        writtenAt < before &&
+        (!query.status || summary.status === query.status) &&
+        (!query.state || summary.state === query.state) &&
+        (query.retrying === undefined || summary.retrying === query.retrying) &&
+        (!customer || summary.customerId === customer) &&
+        (!query.q || summary.orderId.startsWith(query.q) || summary.customerId === query.q),
+      )
+      .map(({ summary }) => summary)
+      .sort((a, b) => b.createdAt - a.createdAt || (a.orderId < b.orderId ? 1 : a.orderId > b.orderId ? -1 : 0));
+  }
+
+  private listStalled(query: ListQuery): ListPage {
+    const all = this.stalled(query);
+    const after = query.cursor ? decodeCursor(query.cursor) : null;
+    const start = after ? all.findIndex((s) => s.createdAt < after.createdAt || (s.createdAt === after.createdAt && s.orderId < after.orderId)) : 0;
+    const items = start < 0 ? [] : all.slice(start, start + query.limit);
+    const more = start >= 0 && start + query.limit < all.length;
+    return { items, nextCursor: more ? encodeCursor(items.at(-1)!) : null };
   }
 }

@@ -15,6 +15,8 @@ import { BulkJobs } from '../../orchestrator/ops/bulk.ts';
 import { DeadLetterDesk } from '../../orchestrator/ops/dead-letters.ts';
 import { SagaCatalog } from '../../orchestrator/saga/catalog.ts';
 import { Inbox } from '../../orchestrator/saga/inbox.ts';
+import { LoadMeter } from '../../orchestrator/saga/load-meter.ts';
+import { QueueProgress } from '../../orchestrator/saga/queue-progress.ts';
 import { SagaRuntime } from '../../orchestrator/saga/runtime.ts';
 import { jetstreamManager } from '@nats-io/jetstream';
 
@@ -52,13 +54,16 @@ export async function buildTestApp(natsUrl: string, { env = {}, jsTimeoutMs, run
   runtime.onStored(({ revision }, summary) => catalog.observe(summary, revision));
   await catalog.start(topology.sagas);
   await catalog.ready;
+  const queues = new QueueProgress(nats.jsm);
+  const loadMeter = new LoadMeter();
+  loadMeter.attach(catalog);
   const audit = new AuditLog(nats.js, nats.jsm);
   const deadLetters = new DeadLetterDesk(nats.js, nats.jsm, audit);
   const bulk = new BulkJobs(topology.bulkJobs, runtime, catalog, audit, config, logger);
   const inbox = runSagas ? new Inbox(runtime, nats.js, logger, metrics) : undefined;
   await inbox?.start({ concurrency: config.orchestratorConcurrency, heartbeatMs: Math.floor(config.ackWaitMs / 3) });
 
-  const app = await buildApp({ config, nats, topology, runtime, catalog, audit, deadLetters, bulk, metrics, registry }, logger);
+  const app = await buildApp({ config, nats, topology, runtime, catalog, queues, loadMeter, audit, deadLetters, bulk, metrics, registry }, logger);
   await app.ready();
   return {
     app,

@@ -4,6 +4,9 @@
  * start again. Nothing here talks to the machine's shared NATS on 4222.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { CONSUMERS, STREAMS } from '../../lib/topology.ts';
@@ -136,6 +139,9 @@ async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 30
 export async function startSystem(options: SystemOptions = {}): Promise<TestSystem> {
   const ownNats = !options.nats;
   const nats = options.nats ?? (await startNats());
+  // Each orchestrator keeps its saga index in its own folder, gone with the system.
+  const dataRoot = mkdtempSync(join(tmpdir(), 'saga-system-'));
+  const dataDirOf = (label: string) => join(dataRoot, label.replace('#', '-'));
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const env: NodeJS.ProcessEnv = {
@@ -174,7 +180,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     ...options.envFor?.(service),
   });
   const services = {
-    orchestrator: serviceProcess('orchestrator', ['orchestrator/main.ts'], await envFor('orchestrator', env), orchestratorReady, 'orchestrator', nodeArgs),
+    orchestrator: serviceProcess('orchestrator', ['orchestrator/main.ts'], { DATA_DIR: dataDirOf('orchestrator'), ...(await envFor('orchestrator', env)) }, orchestratorReady, 'orchestrator', nodeArgs),
   } as Record<ServiceName, ServiceProcess>;
   const workerUrls: Partial<Record<ServiceName, string>> = {};
   for (const service of WORKERS) {
@@ -202,7 +208,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
       const ownEnv = { ...env, INSTANCE_ID: `${label}-${ownPort}`, ...options.envFor?.(label) };
       const readyAt = (what: string) => () => until(what, async () => (await fetch(`${ownUrl}/ready`)).status === 200);
       if (name === 'orchestrator') {
-        extra.push(serviceProcess(name, ['orchestrator/main.ts'], { ...ownEnv, PORT: String(ownPort) }, readyAt(`${label} to be ready`), label));
+        extra.push(serviceProcess(name, ['orchestrator/main.ts'], { DATA_DIR: dataDirOf(label), ...ownEnv, PORT: String(ownPort) }, readyAt(`${label} to be ready`), label));
         baseUrls.push(ownUrl);
       } else {
         extra.push(serviceProcess(name, ['workers/main.ts', name], { ...ownEnv, WORKER_PORT: String(ownPort) }, readyAt(`${label} to be ready`), label, nodeArgs));
@@ -238,6 +244,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
       await Promise.all([...Object.values(services), ...extra].map((s) => s.stop()));
       await Promise.all(connections.map((c) => c.close().catch(() => undefined)));
       if (ownNats) await nats.stop();
+      rmSync(dataRoot, { recursive: true, force: true });
     },
   };
 }

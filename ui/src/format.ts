@@ -102,6 +102,19 @@ export function formatBytes(bytes: number): string {
 
 export const formatCount = (n: number): string => n.toLocaleString('en-US');
 
+/** "480/s", "2.5/s", "0.05/s": whole numbers once decimals stop mattering. */
+export function formatRate(perSecond: number): string {
+  const digits = perSecond >= 10 ? 0 : perSecond >= 1 ? 1 : 2;
+  return `${perSecond.toLocaleString('en-US', { maximumFractionDigits: digits })}/s`;
+}
+
+/** An estimate, as roughly as it is known: "~26 s", "~14 min", "~3 h 12 min". */
+export function formatEstimate(seconds: number): string {
+  if (seconds < 90) return `~${Math.max(1, Math.round(seconds))} s`;
+  if (seconds < 90 * 60) return `~${Math.round(seconds / 60)} min`;
+  return `~${formatDuration(Math.round(seconds / 60) * 60_000)}`;
+}
+
 /** `creatingShipment` → `creating shipment`. Machine names stay visible elsewhere as-is. */
 export function humanize(name: string): string {
   return name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();

@@ -6,7 +6,7 @@ import type {
   OrderDetail,
   OrderFilters,
   OrderPage,
-  Overview,
+  OverviewWithLoad,
   ReplayPlan,
   SystemInfo,
 } from './types.ts';
@@ -80,7 +80,7 @@ export const api = {
     request<OrderPage>(`/api/orders?${listQuery(filters, cursor)}`, { signal }),
   order: (orderId: string, signal?: AbortSignal) =>
     request<OrderDetail>(`/api/orders/${encodeURIComponent(orderId)}`, { signal }),
-  overview: (signal?: AbortSignal) => request<Overview>('/api/overview', { signal }),
+  overview: (signal?: AbortSignal) => request<OverviewWithLoad>('/api/overview', { signal }),
   system: (signal?: AbortSignal) => request<SystemInfo>('/api/system', { signal }),
   act: (orderId: string, action: OperatorAction, reason: string) =>
     request<OrderDetail>(`/api/orders/${encodeURIComponent(orderId)}/${action}`, {

@@ -4,11 +4,13 @@ import type { SagaStatus } from '../../../api/contract.ts';
 export type {
   AppConfig,
   HistoryRow,
+  Load,
   OperatorAction,
   OrderDetail,
   OrderPage,
   OrderSummary,
   Overview,
+  OverviewWithLoad,
   ReplayPlan,
   SagaStatus,
   SystemInfo,

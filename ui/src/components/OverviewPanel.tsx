@@ -1,6 +1,7 @@
 /**
- * Where orders are right now: counts per status, sagas retrying, and the statechart as a heat
- * map of sagas per state. Clicking a status, a state node or a state chip filters the list.
+ * Where orders are right now: counts per status, sagas retrying, the load in front of the sagas,
+ * and the statechart as a heat map of sagas per state. Clicking a status, a state node or a state
+ * chip filters the list.
  */
 import { useCallback } from 'react';
 import { CURRENT_MACHINE_VERSION, machineFor } from '../../../machines/index.ts';
@@ -9,6 +10,7 @@ import { STATUSES, type OrderFilters, type SagaStatus } from '../api/types.ts';
 import { formatCount } from '../format.ts';
 import { graphOf } from '../statechart/graph.ts';
 import { Statechart } from '../statechart/Statechart.tsx';
+import { LoadSection } from './LoadSection.tsx';
 import { ErrorMessage } from './states.tsx';
 
 const NO_COUNTS: Record<string, number> = {};
@@ -64,6 +66,7 @@ export function OverviewPanel({ filters, onChange }: { filters: OrderFilters; on
         </div>
       </div>
       {overview.error && !data ? <ErrorMessage error={overview.error} what="the overview" retry={() => void overview.refetch()} /> : null}
+      <LoadSection load={data?.load} stuck={data?.byStatus.stuck ?? 0} />
       <Statechart
         machine={machine}
         counts={data?.byState ?? NO_COUNTS}
