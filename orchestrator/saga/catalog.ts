@@ -16,10 +16,9 @@ import type { Logger } from '../../lib/logger.ts';
 import type { OrderSummary, Overview, SagaFilter } from '../../api/contract.ts';
 import type { SagaStatus } from '../../machines/index.ts';
 import { decodeStoredSummary } from './stored-entry.ts';
-import { isPackable } from './packed-summaries.ts';
 import { SagaIndex, type IndexChange } from './saga-index.ts';
 import { ServerClock } from './server-clock.ts';
-import type { SagaSummary } from './summary.ts';
+import { isSettled, type SagaSummary } from './summary.ts';
 
 export type { SagaFilter, SagaSummary };
 
@@ -80,7 +79,7 @@ const FLUSH_MS = 20;
 const FLUSH_AT = 2_000;
 
 export class SagaCatalog {
-  /** Sagas not finished, or with a step pending: see `isPackable`. */
+  /** Sagas not finished, or with a step pending: see `isSettled`. */
   private readonly open = new Map<string, { summary: SagaSummary; revision: number; writtenAt: number }>();
   private runningNow = 0;
   private readonly recentRevisions = new Map<string, number>();
@@ -217,7 +216,7 @@ export class SagaCatalog {
     if (this.knows(summary.orderId, revision)) return;
     this.rememberRevision(summary.orderId, revision);
     this.forget(summary.orderId);
-    if (!isPackable(summary)) this.remember(summary, revision, writtenAt);
+    if (!isSettled(summary)) this.remember(summary, revision, writtenAt);
     this.pending.push({ kind: 'put', summary, revision });
     this.scheduleFlush();
     for (const listener of this.listeners) listener(summary, writtenAt);

@@ -4,15 +4,14 @@
  * instance no longer rebuilds an index of all history in memory at start-up.
  *
  * Each query is led by the one index that narrows it most, chosen here from exact counts (the
- * counts table) or a capped probe, never left to the planner's guesses: a page costs about the
- * same however many sagas are stored.
+ * counts table) or a capped probe, never left to the planner's guesses (it has no statistics):
+ * a page costs what it matches, not how many sagas are stored.
  */
 import Database from 'better-sqlite3';
 import type { Overview } from '../../api/contract.ts';
 import type { SagaStatus } from '../../machines/index.ts';
 import { decodeCursor, encodeCursor, type ListPage, type ListQuery } from './catalog.ts';
-import { isPackable } from './packed-summaries.ts';
-import type { SagaSummary } from './summary.ts';
+import { isSettled, type SagaSummary } from './summary.ts';
 
 /** Bump on any change to the tables below: an index file of another version is dropped and rebuilt from the stream. */
 export const SAGA_INDEX_SCHEMA_VERSION = 1;
@@ -133,7 +132,7 @@ function rowOf(summary: SagaSummary, revision: number): StoredRow {
     retrying: summary.retrying ? 1 : 0,
     deadline: summary.deadline ? JSON.stringify(summary.deadline) : null,
     lastError: summary.lastError ? JSON.stringify(summary.lastError) : null,
-    unfinished: isPackable(summary) ? 0 : 1,
+    unfinished: isSettled(summary) ? 0 : 1,
     revision,
   };
 }
@@ -232,7 +231,7 @@ export class SagaIndex {
     // Oldest first along the newest-first index: the walk stops after `limit` ids, whatever the history behind it.
     this.readExpired = this.db.prepare(`
       SELECT orderId FROM sagas INDEXED BY sagas_newest
-      WHERE createdAt < @cutoff AND +updatedAt < @cutoff AND +unfinished = 0 AND +status IN ('completed', 'cancelled', 'failed')
+      WHERE createdAt < @cutoff AND +updatedAt < @cutoff AND +unfinished = 0
       ORDER BY createdAt, orderId LIMIT @limit`);
     this.countIds = this.db.prepare('SELECT count(*) AS n FROM (SELECT 1 FROM sagas WHERE orderId >= @low AND orderId < @high LIMIT @cap)');
     this.countTotal = this.db.prepare<[], number>("SELECT n FROM counts WHERE kind = 'total'").pluck();
@@ -331,14 +330,15 @@ export class SagaIndex {
     return overview;
   }
 
-  /** Sagas a restart must look at: in flight, stuck, or finished with a step still pending (see `isPackable`). */
+  /** Sagas a restart must look at: in flight, stuck, or finished with a step still pending (see `isSettled`). */
   unfinished(): SagaSummary[] {
     return this.readUnfinished.all().map(summaryOf);
   }
 
   /**
-   * Up to `limit` finished sagas with nothing pending, last updated before `cutoffMs` (the
-   * writer's wall clock: good enough to age out history), oldest first: what retention purges.
+   * Up to `limit` finished sagas with nothing pending (`isSettled`), last updated before
+   * `cutoffMs` (the writer's wall clock: good enough to age out history), oldest first: what
+   * retention purges.
    */
   removeFinishedBefore(cutoffMs: number, limit: number): string[] {
     return this.readExpired.all({ cutoff: cutoffMs, limit }).map((row) => row.orderId);

@@ -44,3 +44,8 @@ export function summarize(entry: SagaEntry): SagaSummary {
     lastError: context.lastError,
   };
 }
+
+/** A saga nothing will move without an operator or a new event: finished, with nothing pending. Such sagas live in the index only. */
+export function isSettled(summary: SagaSummary): boolean {
+  return (summary.status === 'completed' || summary.status === 'cancelled' || summary.status === 'failed') && !summary.pending && !summary.deadline && !summary.retrying;
+}

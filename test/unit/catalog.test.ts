@@ -1,6 +1,6 @@
 /**
- * The catalog without NATS: what it lists, filters, counts and hands back after it has packed
- * finished sagas into rows (orchestrator/saga/packed-summaries.ts). Every summary here comes
+ * The catalog without NATS: what it lists, filters, counts and hands back after it has moved
+ * finished sagas into its index (orchestrator/saga/saga-index.ts). Every summary here comes
  * from real saga entries moved by real events, as the runtime stores them.
  */
 import { describe, expect, it } from 'vitest';
