@@ -8,11 +8,19 @@
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
-# ---- build: every dependency, then the UI bundle (ui/dist) ----
-FROM ${NODE_IMAGE} AS build
+# ---- deps: every dependency; a compiler for better-sqlite3 where its prebuilt binary cannot be fetched ----
+FROM ${NODE_IMAGE} AS deps
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
+
+# ---- production dependencies only, native modules as built above ----
+FROM deps AS prod-deps
+RUN npm prune --omit=dev --no-audit --no-fund && npm cache clean --force
+
+# ---- build: the UI bundle (ui/dist) ----
+FROM deps AS build
 COPY tsconfig.json ./
 # The UI imports the statechart from machines/.
 COPY machines ./machines
@@ -25,7 +33,7 @@ FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY --from=prod-deps /app/node_modules ./node_modules
 COPY tsconfig.json ./
 COPY bin ./bin
 COPY api ./api
@@ -38,7 +46,10 @@ COPY cli ./cli
 COPY --from=build /app/ui/dist ./ui/dist
 
 # Root owns the files; the services run as the image's unprivileged `node` user and write
-# nothing here (tsx caches compiled files under /tmp).
+# nothing here (tsx caches compiled files under /tmp), but the orchestrator keeps its saga
+# index under DATA_DIR (a volume in the compose files; without one it is rebuilt at each start).
+RUN mkdir -p /data && chown node:node /data
+ENV DATA_DIR=/data
 USER node
 # orchestrator: API, UI, /health, /ready, /metrics. Workers: /health, /ready, /metrics.
 EXPOSE 3000 9101 9102 9103

@@ -92,7 +92,7 @@ function fill(path: string, rows: number): SagaSummary[] {
   const yearStart = Date.now() - YEAR_MS;
   const sample: SagaSummary[] = [];
   const sampleEvery = Math.max(1, Math.floor(rows / RUNS));
-  let insertMs = 0;
+  const batchMs: number[] = [];
   for (let first = 0; first < rows; first += BATCH) {
     const changes: IndexChange[] = [];
     for (let n = first; n < Math.min(rows, first + BATCH); n++) {
@@ -102,15 +102,17 @@ function fill(path: string, rows: number): SagaSummary[] {
     }
     const started = performance.now();
     index.applyBatch(changes, first + changes.length);
-    insertMs += performance.now() - started;
+    batchMs.push(performance.now() - started);
     if (first % 100_000 === 0) process.stderr.write(`\rstored ${first.toLocaleString()} of ${rows.toLocaleString()}`);
   }
   process.stderr.write('\n');
   const counts = index.counts();
+  const insertMs = batchMs.reduce((sum, ms) => sum + ms, 0);
   index.close();
   const bytes = statSync(path).size;
   console.log(`sagas:            ${rows.toLocaleString()} (${Object.entries(counts.byStatus).map(([status, n]) => `${status} ${n}`).join(', ')})`);
   console.log(`insert:           ${Math.round(rows / (insertMs / 1000)).toLocaleString()} sagas/s in batches of ${BATCH} (${(insertMs / 1000).toFixed(1)} s in applyBatch)`);
+  console.log(`one batch:        p50 ${percentile(batchMs, 50)} ms, p99 ${percentile(batchMs, 99)} ms, max ${percentile(batchMs, 100)} ms (the event loop waits that long)`);
   console.log(`file:             ${mib(bytes)}, ${Math.round(bytes / rows)} bytes per saga`);
   console.log(`RSS after fill:   ${mib(process.memoryUsage().rss)} (the filling process, generator included)`);
   return sample;
@@ -136,6 +138,8 @@ function query(path: string, samplePath: string): void {
   const openMs = performance.now() - opening;
   const sample = JSON.parse(readFileSync(samplePath, 'utf8')) as SagaSummary[];
   const at = (run: number) => sample[run % sample.length]!;
+  /** Among the first tenth of the year. */
+  const oldest = (run: number) => sample[run % Math.ceil(sample.length / 10)]!;
   const page = (filter: IndexFilter & { cursor?: string }) => {
     const result = index.list({ limit: PAGE, ...filter });
     if (result.items.length === 0 && !filter.cursor) throw new Error(`no saga for ${JSON.stringify(filter)}`);
@@ -145,8 +149,11 @@ function query(path: string, samplePath: string): void {
     ['first page', () => page({})],
     ['status=stuck', () => page({ status: 'stuck' })],
     ['customerId', (run) => page({ customerId: at(run).customerId })],
-    ['q=id prefix, 6 chars', (run) => page({ q: at(run).orderId.slice(0, 6) }), 'the first 6 characters ("ord_" and 2 more): nearly every saga matches'],
-    ['q=id prefix, ord_+6', (run) => page({ q: at(run).orderId.slice(0, 10) }), '6 characters after "ord_": the sagas of a few minutes'],
+    // An id's first characters after "ord_" are its creation time: the longer the prefix, the shorter the time it names.
+    ['q=id prefix, 6 chars', (run) => page({ q: at(run).orderId.slice(0, 6) }), '"ord_" and 2 more: every saga matches'],
+    ['q=id prefix, 7 chars', (run) => page({ q: oldest(run).orderId.slice(0, 7) }), 'about 3 months of sagas, the oldest: the slowest search'],
+    ['q=id prefix, 8 chars', (run) => page({ q: oldest(run).orderId.slice(0, 8) }), 'about 3 days of sagas, months back'],
+    ['q=id prefix, 10 chars', (run) => page({ q: at(run).orderId.slice(0, 10) }), '"ord_" and 6 more: a few minutes of sagas'],
     ['q=customer id', (run) => index.list({ limit: PAGE, q: at(run).customerId })],
     ['page deep (cursor)', (run) => index.list({ limit: PAGE, cursor: encodeCursor(at(run)) })],
     ['counts()', () => index.counts()],

@@ -182,6 +182,7 @@ export class SagaCatalog {
           else if (!this.knows(change.key, change.revision)) {
             // Only the summary line is parsed: another instance's write is indexed without its history.
             const summary = decodeStoredSummary(change.value);
+            if (summary.orderId !== change.key) throw new Error(`the entry of ${change.key} says it is ${summary.orderId}`);
             this.observe(summary, change.revision, writtenAt);
             for (const listener of this.storedListeners) listener(change.key, change.revision, change.value, summary);
           } else this.scheduleFlush();
@@ -265,7 +266,19 @@ export class SagaCatalog {
     if (this.pending.length === 0 && this.watchedSequence <= this.index.lastSequence) return;
     const changes = this.pending;
     this.pending = [];
-    this.index.applyBatch(changes, this.watchedSequence);
+    try {
+      this.index.applyBatch(changes, this.watchedSequence);
+    } catch (error) {
+      // One change the index refuses must not cost the others: apply them one by one, drop it.
+      this.logger.error({ err: error }, 'the saga index refused a batch; applying its changes one by one');
+      for (const change of changes) {
+        try {
+          this.index.applyBatch([change], this.watchedSequence);
+        } catch (refused) {
+          this.logger.error({ err: refused, orderId: change.kind === 'put' ? change.summary.orderId : change.orderId }, 'the saga index refused a change; it is not listed');
+        }
+      }
+    }
   }
 
   private scheduleFlush(): void {

@@ -148,8 +148,8 @@ export class DeadlineScheduler {
     const snapshot = await this.queues.snapshot();
     const now = this.now();
     const commandsSeq = timer.commandsSeq ?? snapshot.commandsLastSeq;
-    const marks = timer.marks ?? { ...marksAt(snapshot, now), commandsSeq };
-    const verdict = judgeDeadline(marks, snapshot, timer.service, now, this.repliesWaitCapMs);
+    const marks = timer.marks ?? { ...marksAt(snapshot, timer.service, now), commandsSeq };
+    const verdict = judgeDeadline(marks, snapshot, timer.service, now, { stalledQueueMs: timer.timeoutMs, repliesWaitCapMs: this.repliesWaitCapMs });
     if (verdict.kind === 'fire') return false;
     if (!this.isCurrent(timer)) return true;
     if (verdict.kind === 'wait') {

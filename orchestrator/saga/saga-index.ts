@@ -14,7 +14,7 @@ import { decodeCursor, encodeCursor, type ListPage, type ListQuery } from './cat
 import { isSettled, type SagaSummary } from './summary.ts';
 
 /** Bump on any change to the tables below: an index file of another version is dropped and rebuilt from the stream. */
-export const SAGA_INDEX_SCHEMA_VERSION = 1;
+export const SAGA_INDEX_SCHEMA_VERSION = 2;
 
 export type IndexChange = { kind: 'put'; summary: SagaSummary; revision: number } | { kind: 'remove'; orderId: string; revision: number };
 
@@ -24,12 +24,12 @@ export type IndexFilter = Omit<ListQuery, 'limit' | 'cursor' | 'stalledBefore'>;
 const STATUSES: SagaStatus[] = ['running', 'completed', 'cancelled', 'failed', 'stuck'];
 
 /**
- * Up to this many order ids under a prefix, a search reads them all and sorts them; past it, it
- * walks newest first instead. Sorting costs about twice what counting them did, walking about as
- * much again per saga passed on the way: this bounds the sort and leaves the walk to prefixes
- * that match a good part of the history.
+ * Up to this many order ids under a prefix, a search sorts them all by time; past it, it walks
+ * every saga newest first until the page is full. Sorting an id costs more than passing one on
+ * the walk: past this the matches are a good part of the history, and the walk reaches enough
+ * of them sooner (`npx tsx bench/index-scale.ts` times both).
  */
-const PREFIX_SORT_LIMIT = 100_000;
+const PREFIX_SORT_LIMIT = 300_000;
 
 const SCHEMA = `
   CREATE TABLE schema_version (version INTEGER NOT NULL) STRICT;
@@ -61,6 +61,9 @@ const SCHEMA = `
   CREATE INDEX sagas_by_customer ON sagas (customerId, createdAt, orderId);
   CREATE INDEX sagas_retrying ON sagas (createdAt, orderId) WHERE retrying = 1;
   CREATE INDEX sagas_unfinished ON sagas (createdAt, orderId) WHERE unfinished = 1;
+  -- The ids with their times, apart from the rows: a search counts and sorts the ids under a
+  -- prefix without reading a row.
+  CREATE INDEX sagas_by_id ON sagas (orderId, createdAt);
 `;
 
 const COLUMNS = 'orderId, customerId, state, status, totalCents, currency, createdAt, updatedAt, stateEnteredAt, machineVersion, pending, retrying, deadline, lastError';
@@ -233,7 +236,7 @@ export class SagaIndex {
       SELECT orderId FROM sagas INDEXED BY sagas_newest
       WHERE createdAt < @cutoff AND +updatedAt < @cutoff AND +unfinished = 0
       ORDER BY createdAt, orderId LIMIT @limit`);
-    this.countIds = this.db.prepare('SELECT count(*) AS n FROM (SELECT 1 FROM sagas WHERE orderId >= @low AND orderId < @high LIMIT @cap)');
+    this.countIds = this.db.prepare('SELECT count(*) AS n FROM (SELECT 1 FROM sagas INDEXED BY sagas_by_id WHERE orderId >= @low AND orderId < @high LIMIT @cap)');
     this.countTotal = this.db.prepare<[], number>("SELECT n FROM counts WHERE kind = 'total'").pluck();
     this.countCustomer = this.db.prepare('SELECT count(*) AS n FROM (SELECT 1 FROM sagas INDEXED BY sagas_by_customer WHERE customerId = ? LIMIT ?)');
     const readSequence = this.db.prepare<[], { value: number }>("SELECT value FROM meta WHERE key = 'lastSequence'");
@@ -252,7 +255,10 @@ export class SagaIndex {
 
   /**
    * Apply a batch of changes, and the stream sequence they bring the index up to, in one
-   * transaction: after a crash the index and its sequence agree, whatever was lost.
+   * transaction: after a crash the index and its sequence agree, whatever was lost. Every change
+   * the stream made up to `lastSequence` must be in this batch or an earlier one (a put of a
+   * saga with no row, at a revision the index had passed, is taken for a copy of a write removed
+   * since); a batch never moves the sequence back.
    */
   applyBatch(changes: IndexChange[], lastSequence: number): void {
     this.applyInTransaction(changes, lastSequence);
@@ -306,7 +312,7 @@ export class SagaIndex {
     const after = query.cursor ? decodeCursor(query.cursor) : null;
     const plan = this.plan(query, after);
     // One row past the page says whether another page follows.
-    const rows = this.statement(plan, COLUMNS, true).all({ ...this.parameters(plan), limit: query.limit + 1 }) as SagaRow[];
+    const rows = this.statement(plan, true).all({ ...this.parameters(plan), limit: query.limit + 1 }) as SagaRow[];
     const items = rows.slice(0, query.limit).map(summaryOf);
     return { items, nextCursor: rows.length > query.limit && items.length > 0 ? encodeCursor(items.at(-1)!) : null };
   }
@@ -314,8 +320,7 @@ export class SagaIndex {
   /** Every matching saga id, newest first: what a bulk action covers. */
   matchingIds(query: IndexFilter): string[] {
     const plan = this.plan(query, null);
-    // The merged search orders by createdAt, so it is selected too; pluck keeps the id alone.
-    return this.statement(plan, 'orderId, createdAt', false).pluck().all(this.parameters(plan)) as string[];
+    return this.statement(plan, false).pluck().all(this.parameters(plan)) as string[];
   }
 
   /** Sagas per status and per state, and how many are retrying now: read from the counts table, never counted. */
@@ -399,8 +404,8 @@ export class SagaIndex {
   }
 
   /** The statement for a plan's shape, prepared the first time that shape is asked for. */
-  private statement(plan: Plan, columns: string, limited: boolean): Database.Statement {
-    const sql = this.sql(plan, columns, limited);
+  private statement(plan: Plan, page: boolean): Database.Statement {
+    const sql = this.sql(plan, page);
     let statement = this.statements.get(sql);
     if (!statement) {
       statement = this.db.prepare(sql);
@@ -409,23 +414,32 @@ export class SagaIndex {
     return statement;
   }
 
-  private sql(plan: Plan, columns: string, limited: boolean): string {
-    const order = ` ORDER BY createdAt DESC, orderId DESC${limited ? ' LIMIT @limit' : ''}`;
+  /** `page`: the rows of one page (list); otherwise every matching id (matchingIds). */
+  private sql(plan: Plan, page: boolean): string {
+    const order = ` ORDER BY createdAt DESC, orderId DESC${page ? ' LIMIT @limit' : ''}`;
+    const filters = this.filterTerms(plan, plan.lead);
+    const cursor = plan.after ? ['(createdAt, orderId) < (@afterCreatedAt, @afterOrderId)'] : [];
     if (plan.lead !== 'search') {
-      const terms = this.terms(plan, plan.lead);
-      if (plan.filter.q) terms.push('((+orderId >= @low AND +orderId < @high) OR +customerId = @q)');
-      return `SELECT ${columns} FROM sagas INDEXED BY ${LEAD_INDEX[plan.lead]}${where(terms)}${order}`;
+      if (plan.filter.q) filters.push('((+orderId >= @low AND +orderId < @high) OR +customerId = @q)');
+      return `SELECT ${page ? COLUMNS : 'orderId, createdAt'} FROM sagas INDEXED BY ${LEAD_INDEX[plan.lead]}${where([...filters, ...cursor])}${order}`;
     }
-    // A search is two walks merged newest first: the sagas under the id prefix, and the customer's.
-    const byId = plan.fewIds
-      ? `SELECT ${columns} FROM sagas NOT INDEXED${where(['orderId >= @low', 'orderId < @high', ...this.terms(plan, 'search')])}`
-      : `SELECT ${columns} FROM sagas INDEXED BY sagas_newest${where(['+orderId >= @low', '+orderId < @high', ...this.terms(plan, 'search')])}`;
-    const byCustomer = `SELECT ${columns} FROM sagas INDEXED BY sagas_by_customer${where(['customerId = @q', ...this.terms(plan, 'search')])}`;
-    return `${byId} UNION ${byCustomer}${order}`;
+    // A search merges two streams newest first: the ids under the prefix, and the customer's.
+    // Both read ids and times from an index alone; the rest of the filter looks up only the ids
+    // that matched (a table without rowids reads a row before any test on the index), and the
+    // page's rows are read last.
+    const rest = filters.length > 0 ? [`EXISTS (SELECT 1 FROM sagas AS saga WHERE saga.orderId = id.orderId AND ${filters.join(' AND ')})`] : [];
+    const idRange = plan.fewIds ? ['orderId >= @low', 'orderId < @high'] : ['+orderId >= @low', '+orderId < @high'];
+    const byId = `SELECT orderId, createdAt FROM sagas AS id INDEXED BY ${plan.fewIds ? 'sagas_by_id' : 'sagas_newest'}${where([...idRange, ...cursor, ...rest])}`;
+    const byCustomer = `SELECT orderId, createdAt FROM sagas AS id INDEXED BY sagas_by_customer${where(['customerId = @q', ...cursor, ...rest])}`;
+    const ids = `${byId} UNION ${byCustomer}${order}`;
+    // Ids with their times: `matchingIds` plucks the first column.
+    if (!page) return ids;
+    const columns = COLUMNS.split(', ').map((column) => `saga.${column}`).join(', ');
+    return `SELECT ${columns} FROM (${ids}) AS page JOIN sagas AS saga ON saga.orderId = page.orderId ORDER BY page.createdAt DESC, page.orderId DESC`;
   }
 
   /** The plan's filters as SQL terms; a unary plus keeps a term off the indexes, so only the lead's is walked. */
-  private terms(plan: Plan, lead: Lead): string[] {
+  private filterTerms(plan: Plan, lead: Lead): string[] {
     const { filter } = plan;
     const terms: string[] = [];
     if (filter.status) terms.push(`${lead === 'status' ? '' : '+'}status = @status`);
@@ -433,7 +447,6 @@ export class SagaIndex {
     if (filter.customerId) terms.push(`${lead === 'customer' ? '' : '+'}customerId = @customerId`);
     // The retrying index is partial: the planner takes it only for this very term.
     if (filter.retrying !== undefined) terms.push(lead === 'retrying' ? 'retrying = 1' : `+retrying = ${filter.retrying ? 1 : 0}`);
-    if (plan.after) terms.push('(createdAt, orderId) < (@afterCreatedAt, @afterOrderId)');
     return terms;
   }
 }

@@ -27,6 +27,19 @@ export function decodeStoredEntry(value: Uint8Array): SagaEntry {
   return codec.json.decode<SagaEntry>(value.subarray(lineBreakOf(value) + 1));
 }
 
+const STATUSES = new Set(['running', 'completed', 'cancelled', 'failed', 'stuck']);
+
+/** The summary line, checked for what the index and the timers rely on: a value written by hand or by a bug is refused, not indexed. */
 export function decodeStoredSummary(value: Uint8Array): SagaSummary {
-  return codec.json.decode<SagaSummary>(value.subarray(0, lineBreakOf(value)));
+  const summary = codec.json.decode<SagaSummary>(value.subarray(0, lineBreakOf(value)));
+  const text = (field: unknown) => typeof field === 'string' && field.length > 0;
+  const time = (field: unknown) => Number.isSafeInteger(field);
+  if (
+    typeof summary !== 'object' || summary === null ||
+    !text(summary.orderId) || !text(summary.customerId) || !text(summary.state) || !STATUSES.has(summary.status) ||
+    !time(summary.createdAt) || !time(summary.updatedAt) || !time(summary.stateEnteredAt)
+  ) {
+    throw new Error('the summary line of a saga entry lacks its order id, customer, state, status or times');
+  }
+  return summary;
 }

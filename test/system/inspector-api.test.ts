@@ -87,7 +87,13 @@ it('shows what the running setup guarantees', async () => {
   expect(panel.streams.map((s: any) => s.name).sort()).toEqual(['SAGA_AUDIT', 'SAGA_COMMANDS', 'SAGA_DLQ', 'SAGA_EVENTS']);
   expect(panel.streams.every((s: any) => s.replicas === 1 && s.storage === 'file')).toBe(true);
   expect(panel.buckets.map((b: any) => b.name).sort()).toEqual(['ledger_inventory', 'ledger_payment', 'ledger_shipping', 'sagas']);
-  expect(panel.consumers.map((c: any) => c.service).sort()).toEqual(['inventory', 'orchestrator', 'payment', 'shipping']);
+  expect(panel.consumers.map((c: any) => `${c.service}: ${c.name}`).sort()).toEqual([
+    'inventory: worker_inventory',
+    'orchestrator: orchestrator_replies',
+    'orchestrator: orchestrator_submissions',
+    'payment: worker_payment',
+    'shipping: worker_shipping',
+  ]);
   expect(panel.deadLetters.waiting).toBe(0);
   // /ready says the same, for probes and people.
   const ready = (await system.api('/ready')).body;

@@ -84,7 +84,7 @@ describe('tracing', () => {
   });
 
   it('puts an operator action in the order trace, linked to the operator request', async () => {
-    // Payment is down: the charge times out on every attempt and the saga parks.
+    // Payment is down: no worker takes the charge (its queue does not move), so every attempt times out and the saga parks.
     await system.services.payment.stop();
     const { orderId } = (await system.api('/api/orders', { body: { customerId: 'cust-op', items: [{ sku: 'BOOK-1', quantity: 1, unitPriceCents: 100 }] } })).body;
     const [stuck] = [...(await waitUntilSettled(system, [orderId], 20_000)).values()];
@@ -225,7 +225,8 @@ describe('metrics', () => {
     expect(delta('saga_finished_total{outcome="cancelled"}')).toBe(6);
     expect(delta('http_requests_total{method="POST",route="/api/orders",status="202"}')).toBe(8);
     expect(after.get('saga_sagas_by_status{status="running"}')).toBe(0);
-    expect(after.get('nats_consumer_pending_messages{consumer="orchestrator"}')).toBe(0);
+    expect(after.get('nats_consumer_pending_messages{consumer="orchestrator_replies"}')).toBe(0);
+    expect(after.get('nats_consumer_pending_messages{consumer="orchestrator_submissions"}')).toBe(0);
     expect(after.get('saga_dead_letters_waiting')).toBe(0);
     expect(after.has('process_resident_memory_bytes')).toBe(true);
     expect([...after.keys()].some((key) => key.startsWith('saga_step_duration_seconds_bucket'))).toBe(true);

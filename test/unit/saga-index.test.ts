@@ -124,7 +124,7 @@ function reopen(closing: SagaIndex, name = 'sagas.db'): SagaIndex {
 }
 
 /** Every page of a query, followed by cursor to the end. */
-function allPages(target: { list(query: ListQuery): { items: SagaSummary[]; nextCursor: string | null } }, query: Omit<ListQuery, 'limit'>, limit: number): string[] {
+function allPages(target: SagaIndex, query: Omit<ListQuery, 'limit'>, limit: number): string[] {
   const seen: string[] = [];
   let cursor: string | undefined;
   do {

@@ -99,3 +99,14 @@ describe('recent entries', () => {
     expect(recent.get('ord_3')?.entry.orderId).toBe('ord_3');
   });
 });
+
+describe('a summary line written by hand or by a bug', () => {
+  it('is refused, not indexed', () => {
+    const encode = (line: string) => new TextEncoder().encode(`${line}\n{}`);
+    for (const line of ['{"summary":1}', '1', 'null', '{"orderId":"ord_x","customerId":"c","state":"s","status":"lost","createdAt":1,"updatedAt":1,"stateEnteredAt":1}', '{"orderId":"ord_x","customerId":"c","state":"s","status":"running","createdAt":"yesterday","updatedAt":1,"stateEnteredAt":1}']) {
+      expect(() => decodeStoredSummary(encode(line)), line).toThrow();
+    }
+    const good = summarize(sagaOf('ord_good'));
+    expect(decodeStoredSummary(encodeStoredEntry(sagaOf('ord_good')))).toEqual(good);
+  });
+});
