@@ -8,19 +8,13 @@
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
-# ---- deps: every dependency; a compiler for better-sqlite3 where its prebuilt binary cannot be fetched ----
-FROM ${NODE_IMAGE} AS deps
+# ---- build: every dependency, then the UI bundle (ui/dist) ----
+FROM ${NODE_IMAGE} AS build
+# A compiler for better-sqlite3, used only where its prebuilt binary cannot be fetched.
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-
-# ---- production dependencies only, native modules as built above ----
-FROM deps AS prod-deps
-RUN npm prune --omit=dev --no-audit --no-fund && npm cache clean --force
-
-# ---- build: the UI bundle (ui/dist) ----
-FROM deps AS build
 COPY tsconfig.json ./
 # The UI imports the statechart from machines/.
 COPY machines ./machines
@@ -33,7 +27,10 @@ FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
-COPY --from=prod-deps /app/node_modules ./node_modules
+# The compiler is there only while installing (better-sqlite3 without a prebuilt binary), then removed.
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ \
+  && npm ci --omit=dev --no-audit --no-fund && npm cache clean --force \
+  && apt-get purge -y python3 make g++ && apt-get autoremove -y && rm -rf /var/lib/apt/lists/*
 COPY tsconfig.json ./
 COPY bin ./bin
 COPY api ./api

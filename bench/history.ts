@@ -24,7 +24,7 @@ function rowsOf(point: Point, changePct: number): [string, string][] {
   const { seeding, readyMs, catalogTotal } = point.restock;
   return [
     ...(seeding ? ([[`${label}: written into the bucket`, `${seeding.count.toLocaleString()} more at ${seeding.perSec}/s (${seeding.seconds.toFixed(1)} s)`]] as [string, string][]) : []),
-    [`${label}: orchestrator spawn to ready / sagas in its catalog`, `${Math.round(readyMs)} ms / ${catalogTotal.toLocaleString()}`],
+    [`${label}: orchestrator spawn to ready / to its index holding all / sagas in it`, `${Math.round(readyMs)} ms / ${Math.round(point.restock.caughtUpMs)} ms / ${catalogTotal.toLocaleString()}`],
     ...frontdoorRows(label, point.run),
     [`${label}: sagas/s vs the empty store`, `${changePct > 0 ? '+' : ''}${changePct}%`],
   ];
@@ -37,6 +37,7 @@ function jsonOf(point: Point, changePct: number): Record<string, number> {
     [`${prefix}P99Ms`]: point.run.p99,
     [`${prefix}ChangePct`]: changePct,
     [`${prefix}ReadyMs`]: Math.round(point.restock.readyMs),
+    [`${prefix}IndexCaughtUpMs`]: Math.round(point.restock.caughtUpMs),
     [`${prefix}CpuMsPerSagaOrchestrator`]: point.run.cpu.cpuMsPerSagaOrchestrator ?? 0,
     ...(point.restock.seeding ? { [`${prefix}SeedPerSec`]: point.restock.seeding.perSec } : {}),
   };

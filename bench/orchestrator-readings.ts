@@ -5,7 +5,7 @@ export interface Overview {
   byStatus: Partial<Record<'running' | 'completed' | 'cancelled' | 'failed' | 'stuck', number>>;
 }
 
-export async function overview(baseUrl: string): Promise<Overview> {
+export async function overview(baseUrl: string): Promise<Overview & { catchingUp?: boolean }> {
   const response = await fetch(new URL('/api/overview', baseUrl));
   if (response.status !== 200) throw new Error(`GET /api/overview answered ${response.status}`);
   return (await response.json()) as Overview;
