@@ -130,7 +130,8 @@ async function caughtUp(baseUrl: string, progress: Progress): Promise<number> {
   const bound = performance.now() + CATCH_UP_BOUND_MS;
   let reported = performance.now();
   for (;;) {
-    const now = await overview(baseUrl);
+    // A 503 (the orchestrator busy taking in the bucket) is asked again, within the bound.
+    const now = await overview(baseUrl).catch(() => ({ catchingUp: true, total: Number.NaN }));
     if (!now.catchingUp) return performance.now();
     if (performance.now() > bound) throw new Error('the orchestrator did not catch up with the bucket within an hour');
     if (performance.now() - reported > 10_000) {

@@ -77,6 +77,7 @@ const RECENT_REVISIONS = 50_000;
 /** Index writes wait at most this long, or this many, to go in one transaction. */
 const FLUSH_MS = 20;
 const FLUSH_AT = 2_000;
+const YIELD_EVERY = 500;
 
 export class SagaCatalog {
   /** Sagas not finished, or with a step pending: see `isSettled`. */
@@ -173,7 +174,13 @@ export class SagaCatalog {
     const watch = await sagas.watch({ key: '>', ...(resumeFrom > 0 ? { resumeFromRevision: resumeFrom + 1 } : {}) });
     this.stopWatch = () => watch.stop();
     void (async () => {
+      let sinceYield = 0;
       for await (const change of watch) {
+        // A catch-up delivers changes as fast as the index takes them: let requests and timers in between.
+        if (++sinceYield >= YIELD_EVERY) {
+          sinceYield = 0;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
         try {
           // Every delivery, this instance's own writes included, is a sample of the server's clock.
           const writtenAt = this.clock.storedAt(change.created.getTime());
@@ -264,7 +271,14 @@ export class SagaCatalog {
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     if (this.pending.length === 0 && this.watchedSequence <= this.index.lastSequence) return;
-    const changes = this.pending;
+    // A saga moves several times within one batch: only its latest change reaches the index.
+    const latest = new Map<string, IndexChange>();
+    for (const change of this.pending) {
+      const orderId = change.kind === 'put' ? change.summary.orderId : change.orderId;
+      const before = latest.get(orderId);
+      if (!before || before.revision <= change.revision) latest.set(orderId, change);
+    }
+    const changes = [...latest.values()];
     this.pending = [];
     try {
       this.index.applyBatch(changes, this.watchedSequence);

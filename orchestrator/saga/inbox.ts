@@ -26,7 +26,7 @@ const DEAD_LETTER_SOURCE = 'orchestrator';
 const GIVE_UP_AFTER_DELIVERIES = 10;
 
 export interface InboxSettings {
-  /** Events handled at once (replies; submissions take at most a quarter of it). */
+  /** Events handled at once, for replies and for submissions each (admission bounds the sagas started). */
   concurrency: number;
   /** A third of the consumers' ack_wait. */
   heartbeatMs: number;
@@ -65,7 +65,7 @@ export class Inbox {
     this.submissions = await startConsuming({
       ...common,
       consumer: await this.js.consumers.get(STREAMS.events, CONSUMERS.submissions),
-      concurrency: Math.max(1, Math.floor(settings.concurrency / 4)),
+      concurrency: settings.concurrency,
       ...(admission ? { admit: () => admission.waitForRoom() } : {}),
     });
   }
