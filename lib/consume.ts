@@ -48,6 +48,8 @@ export interface Consumption {
   /** Stop pulling, then wait for the messages in flight to settle. */
   stop(): Promise<void>;
   readonly inFlight: number;
+  /** Messages taken and not yet settled: in flight, or about to start. */
+  readonly held: number;
 }
 
 export async function startConsuming(options: ConsumeOptions): Promise<Consumption> {
@@ -163,6 +165,9 @@ export async function startConsuming(options: ConsumeOptions): Promise<Consumpti
   return {
     get inFlight() {
       return inFlight.size;
+    },
+    get held() {
+      return held.size;
     },
     async stop() {
       stopping = true;

@@ -43,9 +43,9 @@ export class Inbox {
     private readonly metrics?: SagaMetrics,
   ) {}
 
-  /** Sagas this instance is starting now (admitted, not yet stored). */
+  /** Sagas this instance is starting now (admitted, not yet stored): counted from the moment their submission is taken. */
   get starting(): number {
-    return this.submissions?.inFlight ?? 0;
+    return this.submissions?.held ?? 0;
   }
 
   async start(settings: InboxSettings, admission?: Admission): Promise<void> {
