@@ -68,22 +68,13 @@ const SCHEMA = `
 
 const COLUMNS = 'orderId, customerId, state, status, totalCents, currency, createdAt, updatedAt, stateEnteredAt, machineVersion, pending, retrying, deadline, lastError';
 
-interface SagaRow {
-  orderId: string;
-  customerId: string;
-  state: string;
-  status: SagaStatus;
-  totalCents: number;
-  currency: string;
-  createdAt: number;
-  updatedAt: number;
-  stateEnteredAt: number;
-  machineVersion: string;
+/** A summary as its row stores it: the nested parts as JSON text, flags as 0 or 1. */
+type SagaRow = Omit<SagaSummary, 'pending' | 'retrying' | 'deadline' | 'lastError'> & {
   pending: string | null;
   retrying: number;
   deadline: string | null;
   lastError: string | null;
-}
+};
 
 /** What a stored row adds to the counts: read before a change to take it back out. */
 interface CountedRow {

@@ -11,17 +11,16 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createLogger } from '../../lib/logger.ts';
 import { connectNats, ensureTopology, type Nats, type Topology } from '../../lib/topology.ts';
 import { SagaCatalog } from '../../orchestrator/saga/catalog.ts';
-import { applyEvent, startSaga, type SagaEntry } from '../../orchestrator/saga/entry.ts';
+import type { SagaEntry } from '../../orchestrator/saga/entry.ts';
 import { openSagaIndex } from '../../orchestrator/saga/index-file.ts';
 import { Retention } from '../../orchestrator/saga/retention.ts';
 import { encodeStoredEntry } from '../../orchestrator/saga/stored-entry.ts';
-import type { SagaEvent } from '../../machines/index.ts';
 import { startNats, type TestNats } from '../support/nats-server.ts';
+import { charging, completed, started } from '../support/saga-entries.ts';
 import { until } from '../support/system.ts';
 
 const DAY = 24 * 3_600_000;
 const RETENTION = 30 * DAY;
-const settings = { stepTimeoutMs: 1000, stepMaxAttempts: 2, sagaMachineVersion: 'order-saga@2' };
 const logger = createLogger('test', { logLevel: 'silent', logPretty: false, instanceId: 'test' });
 
 let server: TestNats;
@@ -40,21 +39,6 @@ afterAll(async () => {
   rmSync(folder, { recursive: true, force: true });
 });
 
-function saga(orderId: string, at: number, replies: string[]): SagaEntry {
-  let entry = startSaga(
-    { order: { orderId, customerId: 'cust-r', currency: 'USD', items: [{ sku: 'A', quantity: 1, unitPriceCents: 100 }], totalCents: 100 }, traceparent: '00-0123456789abcdef0123456789abcdef-0123456789abcdef-01', requestHash: 'h' },
-    at,
-    settings,
-  );
-  for (const type of replies) {
-    const commandId = entry.snapshot.context.pending!.commandId;
-    const result = applyEvent(entry, { type, commandId, reference: 'r' } as SagaEvent, `reply:${commandId}`, at + 10, settings);
-    if (result.kind !== 'applied') throw new Error(`${type}: ${result.kind}`);
-    entry = result.entry;
-  }
-  return entry;
-}
-const DONE = ['INVENTORY_RESERVED', 'PAYMENT_CHARGED', 'SHIPMENT_CREATED'];
 const put = (entry: SagaEntry) => topology.sagas.put(entry.orderId, encodeStoredEntry(entry));
 
 async function catalogAt(path: string): Promise<SagaCatalog> {
@@ -67,9 +51,9 @@ async function catalogAt(path: string): Promise<SagaCatalog> {
 it('purges finished sagas past retention from the bucket and from every index, and nothing else', async () => {
   const now = Date.now();
   const old = ['ord_ret_old_1', 'ord_ret_old_2', 'ord_ret_old_3'];
-  for (const id of old) await put(saga(id, now - 40 * DAY, DONE));
-  await put(saga('ord_ret_recent', now - 2 * DAY, DONE));
-  await put(saga('ord_ret_running', now - 40 * DAY, ['INVENTORY_RESERVED']));
+  for (const id of old) await put(completed(id, now - 40 * DAY));
+  await put(completed('ord_ret_recent', now - 2 * DAY));
+  await put(charging('ord_ret_running', now - 40 * DAY));
   const a = await catalogAt(join(folder, 'a.sqlite'));
   const b = await catalogAt(join(folder, 'b.sqlite'));
   const before = (await nats.jsm.streams.info('KV_sagas')).state.messages;
@@ -95,14 +79,14 @@ it('resumes from its index file after a restart: the open sagas known at once, t
   const path = join(folder, 'restart.sqlite');
   const now = Date.now();
   const first = await catalogAt(path);
-  await put(saga('ord_idx_open', now, ['INVENTORY_RESERVED']));
+  await put(charging('ord_idx_open', now));
   await until('the open saga indexed', async () => first.get('ord_idx_open')?.state === 'chargingPayment', 5_000);
   first.stop();
   first.close();
 
   // While it is down: the open saga finishes, a new one starts.
-  await put(saga('ord_idx_open', now, DONE));
-  await put(saga('ord_idx_new', now, []));
+  await put(completed('ord_idx_open', now));
+  await put(started('ord_idx_new', now));
   const again = new SagaCatalog(logger, undefined, openSagaIndex(path, await nats.jsm.streams.info('KV_sagas'), logger));
   expect([...again.unfinished()].map((s) => s.orderId)).toContain('ord_idx_open');
   await again.start(topology.sagas);

@@ -4,47 +4,11 @@
  * from real saga entries moved by real events, as the runtime stores them.
  */
 import { describe, expect, it } from 'vitest';
-import { applyEvent, startSaga, type SagaEntry } from '../../orchestrator/saga/entry.ts';
 import { SagaCatalog, type ListQuery, type SagaSummary } from '../../orchestrator/saga/catalog.ts';
 import { summarize } from '../../orchestrator/saga/summary.ts';
-import type { SagaEvent } from '../../machines/index.ts';
 import { createLogger } from '../../lib/logger.ts';
 import { ServerClock } from '../../orchestrator/saga/server-clock.ts';
-
-const settings = { stepTimeoutMs: 1000, stepMaxAttempts: 2, sagaMachineVersion: 'order-saga@2' };
-
-function started(orderId: string, createdAt: number, customerId = `cust-${orderId}`): SagaEntry {
-  return startSaga(
-    {
-      order: { orderId, customerId, currency: 'EUR', items: [{ sku: 'A', quantity: 2, unitPriceCents: 150 }], totalCents: 300 },
-      traceparent: '00-0123456789abcdef0123456789abcdef-0123456789abcdef-01',
-      requestHash: 'h',
-    },
-    createdAt,
-    settings,
-  );
-}
-
-/** Answers the pending command of `entry` with an event of `type`. */
-function answer(entry: SagaEntry, type: string, at: number): SagaEntry {
-  const commandId = entry.snapshot.context.pending!.commandId;
-  const event = { type, commandId, reference: 'ref', message: 'declined by the bank' } as SagaEvent;
-  const result = applyEvent(entry, event, `${commandId}:${type}`, at, settings);
-  if (result.kind !== 'applied') throw new Error(`${type} did not apply: ${result.kind}`);
-  return result.entry;
-}
-
-function completed(orderId: string, createdAt: number, customerId?: string): SagaEntry {
-  let entry = started(orderId, createdAt, customerId);
-  for (const type of ['INVENTORY_RESERVED', 'PAYMENT_CHARGED', 'SHIPMENT_CREATED']) entry = answer(entry, type, createdAt + 10);
-  return entry;
-}
-
-function declined(orderId: string, createdAt: number): SagaEntry {
-  let entry = started(orderId, createdAt);
-  for (const type of ['INVENTORY_RESERVED', 'PAYMENT_DECLINED', 'INVENTORY_RELEASED']) entry = answer(entry, type, createdAt + 10);
-  return entry;
-}
+import { answer, completed, declined, started } from '../support/saga-entries.ts';
 
 /** A catalog on a monotonic clock the test moves (`clock.at`). */
 const catalog = (clock = { at: 0 }) => new SagaCatalog(createLogger('test', { logLevel: 'silent', logPretty: false, instanceId: 'test' }), new ServerClock(() => clock.at));

@@ -7,46 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { applyEvent, startSaga, type SagaEntry } from '../../orchestrator/saga/entry.ts';
 import type { ListQuery, SagaSummary } from '../../orchestrator/saga/catalog.ts';
 import { prefixRange, SagaIndex, type IndexChange, type IndexFilter } from '../../orchestrator/saga/saga-index.ts';
 import { summarize } from '../../orchestrator/saga/summary.ts';
-import type { SagaEvent, SagaStatus } from '../../machines/index.ts';
-
-const settings = { stepTimeoutMs: 1000, stepMaxAttempts: 2, sagaMachineVersion: 'order-saga@2' };
-
-function started(orderId: string, createdAt: number, customerId = `cust-${orderId}`): SagaEntry {
-  return startSaga(
-    {
-      order: { orderId, customerId, currency: 'EUR', items: [{ sku: 'A', quantity: 2, unitPriceCents: 150 }], totalCents: 300 },
-      traceparent: '00-0123456789abcdef0123456789abcdef-0123456789abcdef-01',
-      requestHash: 'h',
-    },
-    createdAt,
-    settings,
-  );
-}
-
-/** Answers the pending command of `entry` with an event of `type`. */
-function answer(entry: SagaEntry, type: string, at: number): SagaEntry {
-  const commandId = entry.snapshot.context.pending!.commandId;
-  const event = { type, commandId, reference: 'ref', message: 'declined by the bank' } as SagaEvent;
-  const result = applyEvent(entry, event, `${commandId}:${type}:${at}`, at, settings);
-  if (result.kind !== 'applied') throw new Error(`${type} did not apply: ${result.kind}`);
-  return result.entry;
-}
-
-function completed(orderId: string, createdAt: number, customerId?: string): SagaEntry {
-  let entry = started(orderId, createdAt, customerId);
-  for (const type of ['INVENTORY_RESERVED', 'PAYMENT_CHARGED', 'SHIPMENT_CREATED']) entry = answer(entry, type, createdAt + 10);
-  return entry;
-}
-
-function declined(orderId: string, createdAt: number, customerId?: string): SagaEntry {
-  let entry = started(orderId, createdAt, customerId);
-  for (const type of ['INVENTORY_RESERVED', 'PAYMENT_DECLINED', 'INVENTORY_RELEASED']) entry = answer(entry, type, createdAt + 10);
-  return entry;
-}
+import type { SagaStatus } from '../../machines/index.ts';
+import { answer, completed, declined, started } from '../support/saga-entries.ts';
+import type { SagaEntry } from '../../orchestrator/saga/entry.ts';
 
 /** Reservation timed out on every attempt: waits for an operator. */
 function stuck(orderId: string, createdAt: number, customerId?: string): SagaEntry {
