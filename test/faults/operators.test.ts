@@ -303,7 +303,20 @@ describe('afterwards', () => {
     expect(started.status).toBe(202);
     const job = await finishedJob(started.body.id);
     expect(job).toMatchObject({ state: 'completed', total: ids.length, applied: ids.length });
-    await until('every saga to be cancelled', async () => (await system.api('/api/overview')).body.byStatus.cancelled === ids.length, 60_000);
+    // A compensation step is held to the same 300 ms timeout: on a loaded host some of 330 at
+    // once park again in `stuck`, and an operator retries them, as they would on any day.
+    let secondPasses = 0;
+    for (let pass = 0; ; pass++) {
+      await until('every compensation to settle', async () => (await system.api('/api/overview')).body.byStatus.running === 0, 60_000);
+      const overview = (await system.api('/api/overview')).body;
+      if (overview.byStatus.cancelled === ids.length || pass === 3) break;
+      const retried = await system.api('/api/bulk', { body: { action: 'retry', filter: { status: 'stuck' }, reason: 'compensation timed out under load' }, headers: ops });
+      expect(retried.status).toBe(202);
+      secondPasses += (await finishedJob(retried.body.id)).applied;
+    }
+    const left = (await call(reader(), '/api/orders?status=stuck&limit=5')).body.items.map((item: { orderId: string; state: string }) => item.orderId);
+    expect(left, 'sagas still stuck after the compensation and three retries').toEqual([]);
+    expect((await system.api('/api/overview')).body.byStatus.cancelled).toBe(ids.length);
     const nc = await system.connection();
     expect(await findDoubleEffects(nc, new Set(ids))).toEqual([]);
     const books = await checkBooks(nc, ids.map((orderId) => ({ orderId, status: 'cancelled', totalCents: everyOrder.get(orderId)! })));
@@ -316,7 +329,7 @@ describe('afterwards', () => {
       lost: 0,
       doubleActs: 0,
       jobsLeftRunning: 0,
-      line: `afterwards: ${ids.length} orders compensated, lost 0, double effects 0, books balance (charged ${books.totals.charged} = refunded ${books.totals.refunded})`,
+      line: `afterwards: ${ids.length} orders compensated (${secondPasses} compensations retried after a timeout), lost 0, double effects 0, books balance (charged ${books.totals.charged} = refunded ${books.totals.refunded})`,
     });
   });
 });
