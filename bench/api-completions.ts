@@ -5,7 +5,8 @@
  * each awaited order once, so an order that finished meanwhile is not waited for forever.
  */
 import { get, type ClientRequest, type IncomingMessage } from 'node:http';
-import { Completions, FINAL_STATUSES } from './load.ts';
+import { isFinished } from '../machines/index.ts';
+import { Completions } from './load.ts';
 
 const RECONNECT_MS = 250;
 
@@ -23,7 +24,7 @@ export async function orderStatus(baseUrl: string, orderId: string): Promise<str
 export async function pollUntilFinal(baseUrl: string, orderId: string, everyMs: number, deadline: number): Promise<string> {
   while (performance.now() < deadline) {
     const status = await orderStatus(baseUrl, orderId).catch(() => undefined);
-    if (status && FINAL_STATUSES.has(status)) return status;
+    if (isFinished(status)) return status;
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
   throw new Error(`order ${orderId} did not finish in time`);
@@ -94,14 +95,14 @@ export class ApiCompletions extends Completions {
     const at = event.indexOf('data: ');
     if (at < 0 || !event.startsWith('event: saga')) return;
     const { orderId, status } = JSON.parse(event.slice(at + 'data: '.length)) as { orderId: string; status: string };
-    if (FINAL_STATUSES.has(status) && !this.seen(orderId)) this.settle(orderId, { status, at: performance.now() });
+    if (isFinished(status) && !this.seen(orderId)) this.settle(orderId, { status, at: performance.now() });
   }
 
   /** Reads each awaited order once: it may have finished while the stream was down. */
   private async catchUp(): Promise<void> {
     for (const orderId of this.awaited()) {
       const status = await orderStatus(this.baseUrl, orderId).catch(() => undefined);
-      if (status && FINAL_STATUSES.has(status) && !this.seen(orderId)) this.settle(orderId, { status, at: performance.now() });
+      if (isFinished(status) && !this.seen(orderId)) this.settle(orderId, { status, at: performance.now() });
     }
   }
 

@@ -6,6 +6,7 @@
  * the API took the burst, how fast the system drained it, how the sagas ended, and how many step
  * timeouts and retries the orchestrator counted. Happy orders first, then a share declined.
  */
+import { FINISHED_STATUSES, type SagaStatus } from '../machines/index.ts';
 import { settle, startBenchSystem, warmUp, type BenchSystem } from './bench-system.ts';
 import { happyOrders, withDeclines, type OrderMix } from './load.ts';
 import { counterTotals, overview } from './orchestrator-readings.ts';
@@ -14,8 +15,8 @@ import { envNumber } from './settings.ts';
 import { runWindowed } from './window.ts';
 
 const CLIENTS = 64;
-const STATUSES = ['completed', 'cancelled', 'failed', 'stuck', 'running'] as const;
-const FINAL = ['completed', 'cancelled', 'failed'] as const;
+/** Every status, in the order the report lists them. */
+const STATUSES = [...FINISHED_STATUSES, 'stuck', 'running'] as const satisfies readonly SagaStatus[];
 const COUNTERS = ['saga_step_timeouts_total', 'saga_step_retries_total'] as const;
 /** A client retries a refused or unanswered POST (same key, so it is safe) this often before the case gives up. */
 const SUBMIT_TRIES = 30;
@@ -85,7 +86,7 @@ async function waitForDrain(bench: BenchSystem, label: string, accepted: number,
   let lastProgressAt = 0;
   let mostRunning = 0;
   for (;;) {
-    const left = sum(ended, [...FINAL, 'stuck']);
+    const left = sum(ended, [...FINISHED_STATUSES, 'stuck']);
     if (left >= accepted) break;
     if (performance.now() - lastMoveAt > STALL_MS || performance.now() > deadline) {
       progress(`burst ${label}: gave up waiting with ${accepted - left} of ${accepted} orders not finished`);
@@ -93,17 +94,17 @@ async function waitForDrain(bench: BenchSystem, label: string, accepted: number,
     }
     await settle(POLL_MS);
     const now = delta(await statusCounts(bench.system.baseUrl));
-    if (sum(now, FINAL) > sum(ended, FINAL)) lastFinalAt = performance.now();
-    if (sum(now, [...FINAL, 'stuck']) > left) lastMoveAt = performance.now();
+    if (sum(now, FINISHED_STATUSES) > sum(ended, FINISHED_STATUSES)) lastFinalAt = performance.now();
+    if (sum(now, [...FINISHED_STATUSES, 'stuck']) > left) lastMoveAt = performance.now();
     mostRunning = Math.max(mostRunning, now.running);
     ended = now;
     if (performance.now() - lastProgressAt >= 2000) {
       lastProgressAt = performance.now();
-      progress(`burst ${label}: ${sum(now, FINAL)} final, ${now.stuck} stuck, ${now.running} running, of ${accepted} accepted`);
+      progress(`burst ${label}: ${sum(now, FINISHED_STATUSES)} final, ${now.stuck} stuck, ${now.running} running, of ${accepted} accepted`);
     }
   }
   const drainSeconds = (lastFinalAt - startedAt) / 1000;
-  return { ended, notStarted: Math.max(0, accepted - sum(ended, STATUSES)), drainPerSec: Math.round(sum(ended, FINAL) / drainSeconds), drainSeconds, mostRunning };
+  return { ended, notStarted: Math.max(0, accepted - sum(ended, STATUSES)), drainPerSec: Math.round(sum(ended, FINISHED_STATUSES) / drainSeconds), drainSeconds, mostRunning };
 }
 
 interface BurstResult extends Submission, Drain {

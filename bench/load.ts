@@ -16,6 +16,7 @@ import { Agent, request } from 'node:http';
 import { Kvm, type KV } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { BUCKETS } from '../lib/topology.ts';
+import { isFinished } from '../machines/index.ts';
 import type { Progress } from './report.ts';
 import { Window } from './window.ts';
 
@@ -36,8 +37,6 @@ export const withDeclines =
   (n) =>
     n % every === every - 1 ? { ...happyOrders(n), customerId: 'cust-declined' } : happyOrders(n);
 
-export const FINAL_STATUSES = new Set(['completed', 'cancelled', 'failed']);
-
 const STATUS_FIELD = Buffer.from('"status":"');
 
 /**
@@ -52,7 +51,7 @@ export function finalStatusOf(value: Uint8Array): string | undefined {
   if (at < 0) return undefined;
   const start = at + STATUS_FIELD.length;
   const status = bytes.toString('latin1', start, bytes.indexOf(0x22, start));
-  return FINAL_STATUSES.has(status) ? status : undefined;
+  return isFinished(status) ? status : undefined;
 }
 
 export interface Final {

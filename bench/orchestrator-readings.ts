@@ -1,8 +1,9 @@
 /** What the orchestrator itself says about the system, read over HTTP: its overview counts and its Prometheus counters. */
+import type { SagaStatus } from '../machines/index.ts';
 
 export interface Overview {
   total: number;
-  byStatus: Partial<Record<'running' | 'completed' | 'cancelled' | 'failed' | 'stuck', number>>;
+  byStatus: Partial<Record<SagaStatus, number>>;
 }
 
 export async function overview(baseUrl: string): Promise<Overview & { catchingUp?: boolean }> {

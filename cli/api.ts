@@ -16,5 +16,3 @@ export type {
 
 export type OrderView = OrderDetail;
 export type BulkFilter = SagaFilter;
-
-export const STATUSES = ['running', 'completed', 'cancelled', 'failed', 'stuck'] as const;

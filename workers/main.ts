@@ -7,9 +7,10 @@ import { createLogger } from '../lib/logger.ts';
 import { connectNats, ensureTopology } from '../lib/topology.ts';
 import { createRegistry, serveProbes } from '../lib/metrics.ts';
 import { startTelemetry, stopTelemetry } from '../lib/telemetry.ts';
+import { isService } from '../machines/index.ts';
 import { WorkerMetrics } from './metrics.ts';
 import { startWorker } from './runtime.ts';
-import { DEFAULT_WORKER_PORTS, isService, SERVICE_NAMES, SERVICES } from './services.ts';
+import { DEFAULT_WORKER_PORTS, SERVICE_NAMES, SERVICES } from './services.ts';
 
 const name = process.argv[2];
 if (!isService(name)) {

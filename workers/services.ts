@@ -19,7 +19,3 @@ export const SERVICE_NAMES = Object.keys(SERVICES) as Service[];
 
 /** Where each worker serves /health, /ready and /metrics unless WORKER_PORT says otherwise. */
 export const DEFAULT_WORKER_PORTS: Record<Service, number> = { inventory: 9101, payment: 9102, shipping: 9103 };
-
-export function isService(name: string | undefined): name is Service {
-  return name !== undefined && Object.hasOwn(SERVICES, name);
-}

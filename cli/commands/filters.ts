@@ -1,9 +1,11 @@
 /** The order filters `list` and `bulk` share, as options and as the API's query fields. */
-import { STATUSES, type BulkFilter } from '../api.ts';
+// The vocabulary module alone: it is pure, while machines/index.ts would build every machine at start-up.
+import { SAGA_STATUSES } from '../../machines/order-saga/types.ts';
+import type { BulkFilter } from '../api.ts';
 import { choiceOption, flag, stringOption, type Context, type OptionDef } from '../command.ts';
 
 export const filterOptions: Record<string, OptionDef> = {
-  status: { type: 'string', value: 'status', description: `only this status: ${STATUSES.join(', ')}` },
+  status: { type: 'string', value: 'status', description: `only this status: ${SAGA_STATUSES.join(', ')}` },
   state: { type: 'string', value: 'state', description: 'only this machine state (e.g. chargingPayment, stuck)' },
   customer: { type: 'string', value: 'id', description: 'only this customer id' },
   search: { type: 'string', value: 'q', description: 'an order-id prefix or an exact customer id' },
@@ -13,7 +15,7 @@ export const filterOptions: Record<string, OptionDef> = {
 
 export function filterFrom(ctx: Context): BulkFilter {
   const filter: BulkFilter = {};
-  const status = choiceOption(ctx, 'status', STATUSES);
+  const status = choiceOption(ctx, 'status', SAGA_STATUSES);
   if (status) filter.status = status;
   const state = stringOption(ctx, 'state');
   if (state) filter.state = state;

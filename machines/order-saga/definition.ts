@@ -1,14 +1,18 @@
 import { and, assign, not, setup } from 'xstate';
-import { COMPENSATION_OF, FORWARD_STEPS, commandIdFor, isForwardStep } from './steps.ts';
-import type {
-  Cancellation,
-  FailureKind,
-  ForwardStep,
-  OrderDetails,
-  SagaContext,
-  SagaEvent,
-  SagaInput,
-  StepName,
+import { COMPENSATION_OF, STEPS, commandIdFor, isForwardStep } from './steps.ts';
+import {
+  COMPENSATION_STEPS,
+  FORWARD_STEPS,
+  STEP_NAMES,
+  type Cancellation,
+  type EffectState,
+  type FailureKind,
+  type ForwardStep,
+  type OrderDetails,
+  type SagaContext,
+  type SagaEvent,
+  type SagaInput,
+  type StepName,
 } from './types.ts';
 
 const effectMayExist = (context: SagaContext, step: ForwardStep) =>
@@ -47,9 +51,8 @@ const orderSaga = setup({
     },
     stuckAt: ({ context }, params: { step: StepName }) => context.stuckStep === params.step,
     stuckOnForwardStep: ({ context }) => context.stuckStep !== null && isForwardStep(context.stuckStep),
-    /** The customer may cancel until shipping has begun. */
-    stuckBeforeShipping: ({ context }) =>
-      context.stuckStep === 'reserveInventory' || context.stuckStep === 'chargePayment',
+    /** The customer may cancel until shipping has begun (the catalog says where). */
+    stuckWhereCustomerMayCancel: ({ context }) => context.stuckStep !== null && STEPS[context.stuckStep].customerMayCancel,
     shipmentMayExist: ({ context }) => effectMayExist(context, 'createShipment'),
     chargeMayExist: ({ context }) => effectMayExist(context, 'chargePayment'),
     reservationMayExist: ({ context }) => effectMayExist(context, 'reserveInventory'),
@@ -112,17 +115,13 @@ const orderSaga = setup({
   },
 });
 
-/** Which undo runs first when several effects may exist: the one thing versions differ in so far. */
-const UNDO_ROUTE = {
-  createShipment: { guard: 'shipmentMayExist', target: 'cancellingShipment' },
-  chargePayment: { guard: 'chargeMayExist', target: 'refundingPayment' },
-  reserveInventory: { guard: 'reservationMayExist', target: 'releasingInventory' },
-} as const;
+/** The guard that says a forward step's effect may exist, so compensation must undo it. */
+const MAY_EXIST = {
+  createShipment: 'shipmentMayExist',
+  chargePayment: 'chargeMayExist',
+  reserveInventory: 'reservationMayExist',
+} as const satisfies Record<ForwardStep, string>;
 
-/**
- * Build the machine with compensation undoing effects in `undoOrder`. Released versions call
- * this with fixed arguments and never change, so a saga always resumes on the rules it began with.
- */
 const NO_ORDER: OrderDetails = { orderId: '', customerId: '', currency: '', items: [], totalCents: 0 };
 
 function initialContext(order: OrderDetails, maxAttempts: number): SagaContext {
@@ -132,7 +131,7 @@ function initialContext(order: OrderDetails, maxAttempts: number): SagaContext {
     attempts: {},
     attemptLimits: {},
     pending: null,
-    effects: { reserveInventory: 'notStarted', chargePayment: 'notStarted', createShipment: 'notStarted' },
+    effects: Object.fromEntries(FORWARD_STEPS.map((step) => [step, 'notStarted'])) as Record<ForwardStep, EffectState>,
     references: {},
     lastError: null,
     stuckStep: null,
@@ -140,6 +139,10 @@ function initialContext(order: OrderDetails, maxAttempts: number): SagaContext {
   };
 }
 
+/**
+ * Build the machine with compensation undoing effects in `undoOrder`. Released versions call
+ * this with fixed arguments and never change, so a saga always resumes on the rules it began with.
+ */
 export function buildOrderSaga(undoOrder: readonly ForwardStep[]) {
   return orderSaga.createMachine({
     id: 'orderSaga',
@@ -147,94 +150,28 @@ export function buildOrderSaga(undoOrder: readonly ForwardStep[]) {
     // context without any input; throwing there cost an Error and its stack trace on every
     // step (a tenth of the orchestrator's CPU), so it gets an order-less context instead.
     context: ({ input }: { input: SagaInput | undefined }) => initialContext(input?.order ?? NO_ORDER, input?.maxAttempts ?? 0),
-    initial: 'reservingInventory',
+    initial: STEPS[FORWARD_STEPS[0]].state,
     states: {
-      reservingInventory: {
-        entry: { type: 'startStep', params: { step: 'reserveInventory' } },
-        on: {
-          INVENTORY_RESERVED: { guard: 'answersPendingCommand', target: 'chargingPayment', actions: 'recordSuccess' },
-          INVENTORY_UNAVAILABLE: {
-            guard: 'answersPendingCommand',
-            target: 'compensating',
-            actions: ['recordFailure', 'recordBusinessRefusal'],
-          },
-          STEP_FAILED_TRANSIENTLY: retryOrPark('reservingInventory'),
-          STEP_TIMED_OUT: retryOrPark('reservingInventory'),
-          CANCEL: { target: 'compensating', actions: 'recordCancellation' },
-        },
-      },
-      chargingPayment: {
-        entry: { type: 'startStep', params: { step: 'chargePayment' } },
-        on: {
-          PAYMENT_CHARGED: { guard: 'answersPendingCommand', target: 'creatingShipment', actions: 'recordSuccess' },
-          PAYMENT_DECLINED: {
-            guard: 'answersPendingCommand',
-            target: 'compensating',
-            actions: ['recordFailure', 'recordBusinessRefusal'],
-          },
-          STEP_FAILED_TRANSIENTLY: retryOrPark('chargingPayment'),
-          STEP_TIMED_OUT: retryOrPark('chargingPayment'),
-          CANCEL: { target: 'compensating', actions: 'recordCancellation' },
-        },
-      },
-      creatingShipment: {
-        entry: { type: 'startStep', params: { step: 'createShipment' } },
-        on: {
-          SHIPMENT_CREATED: { guard: 'answersPendingCommand', target: 'completed', actions: 'recordSuccess' },
-          SHIPMENT_REJECTED: {
-            guard: 'answersPendingCommand',
-            target: 'compensating',
-            actions: ['recordFailure', 'recordBusinessRefusal'],
-          },
-          STEP_FAILED_TRANSIENTLY: retryOrPark('creatingShipment'),
-          STEP_TIMED_OUT: retryOrPark('creatingShipment'),
-        },
-      },
+      ...stepStates(FORWARD_STEPS),
       /** Routes to the next undo, latest effect first; passes straight through. */
       compensating: {
-        always: [...undoOrder.map((step) => UNDO_ROUTE[step]), { target: 'cancelled' }],
+        always: [
+          ...undoOrder.map((step) => ({ guard: MAY_EXIST[step], target: STEPS[COMPENSATION_OF[step]].state })),
+          { target: 'cancelled' },
+        ],
       },
-      cancellingShipment: {
-        entry: { type: 'startStep', params: { step: 'cancelShipment' } },
-        on: {
-          SHIPMENT_CANCELLED: { guard: 'answersPendingCommand', target: 'compensating', actions: 'recordSuccess' },
-          SHIPMENT_CANCEL_REJECTED: { guard: 'answersPendingCommand', target: 'failed', actions: ['recordFailure', 'clearPending'] },
-          STEP_FAILED_TRANSIENTLY: retryOrPark('cancellingShipment'),
-          STEP_TIMED_OUT: retryOrPark('cancellingShipment'),
-        },
-      },
-      refundingPayment: {
-        entry: { type: 'startStep', params: { step: 'refundPayment' } },
-        on: {
-          PAYMENT_REFUNDED: { guard: 'answersPendingCommand', target: 'compensating', actions: 'recordSuccess' },
-          REFUND_REJECTED: { guard: 'answersPendingCommand', target: 'failed', actions: ['recordFailure', 'clearPending'] },
-          STEP_FAILED_TRANSIENTLY: retryOrPark('refundingPayment'),
-          STEP_TIMED_OUT: retryOrPark('refundingPayment'),
-        },
-      },
-      releasingInventory: {
-        entry: { type: 'startStep', params: { step: 'releaseInventory' } },
-        on: {
-          INVENTORY_RELEASED: { guard: 'answersPendingCommand', target: 'compensating', actions: 'recordSuccess' },
-          RELEASE_REJECTED: { guard: 'answersPendingCommand', target: 'failed', actions: ['recordFailure', 'clearPending'] },
-          STEP_FAILED_TRANSIENTLY: retryOrPark('releasingInventory'),
-          STEP_TIMED_OUT: retryOrPark('releasingInventory'),
-        },
-      },
+      ...stepStates(COMPENSATION_STEPS),
       /** A step used up its attempts: wait for an operator. */
       stuck: {
         entry: 'parkStuckStep',
         on: {
-          RETRY: [
-            { guard: { type: 'stuckAt', params: { step: 'reserveInventory' } }, target: 'reservingInventory', actions: 'grantOperatorRetry' },
-            { guard: { type: 'stuckAt', params: { step: 'chargePayment' } }, target: 'chargingPayment', actions: 'grantOperatorRetry' },
-            { guard: { type: 'stuckAt', params: { step: 'createShipment' } }, target: 'creatingShipment', actions: 'grantOperatorRetry' },
-            { guard: { type: 'stuckAt', params: { step: 'cancelShipment' } }, target: 'cancellingShipment', actions: 'grantOperatorRetry' },
-            { guard: { type: 'stuckAt', params: { step: 'refundPayment' } }, target: 'refundingPayment', actions: 'grantOperatorRetry' },
-            { guard: { type: 'stuckAt', params: { step: 'releaseInventory' } }, target: 'releasingInventory', actions: 'grantOperatorRetry' },
-          ],
+          RETRY: STEP_NAMES.map((step) => ({
+            guard: { type: 'stuckAt', params: { step } },
+            target: STEPS[step].state,
+            actions: 'grantOperatorRetry',
+          })),
           COMPENSATE: { guard: 'stuckOnForwardStep', target: 'compensating', actions: 'recordCancellation' },
-          CANCEL: { guard: 'stuckBeforeShipping', target: 'compensating', actions: 'recordCancellation' },
+          CANCEL: { guard: 'stuckWhereCustomerMayCancel', target: 'compensating', actions: 'recordCancellation' },
         },
       },
       completed: { type: 'final' },
@@ -245,8 +182,47 @@ export function buildOrderSaga(undoOrder: readonly ForwardStep[]) {
   });
 }
 
+/** One state per step, keyed by the state the catalog names. */
+function stepStates(steps: readonly StepName[]) {
+  return Object.fromEntries(steps.map((step) => [STEPS[step].state, stepState(step)]));
+}
+
+/** A transition as the machine's setup checks it: guards and actions by their names. */
+type StepTransitions = NonNullable<Parameters<typeof orderSaga.createStateConfig>[0]['on']>;
+type Transition = NonNullable<StepTransitions[keyof StepTransitions]>;
+
+/**
+ * Wait for one attempt of a step. Success moves on; a refusal for good of a forward step undoes
+ * what happened before it, of an undo needs a human; a transient failure or a timeout retries.
+ */
+function stepState(step: StepName) {
+  const { state, succeeded, failed, customerMayCancel } = STEPS[step];
+  // Typed here: under a computed key the compiler would not check them.
+  const onSuccess: Transition = { guard: 'answersPendingCommand', target: afterSuccess(step), actions: 'recordSuccess' };
+  const onRefusal: Transition = isForwardStep(step)
+    ? { guard: 'answersPendingCommand', target: 'compensating', actions: ['recordFailure', 'recordBusinessRefusal'] }
+    : { guard: 'answersPendingCommand', target: 'failed', actions: ['recordFailure', 'clearPending'] };
+  return orderSaga.createStateConfig({
+    entry: { type: 'startStep', params: { step } },
+    on: {
+      [succeeded]: onSuccess,
+      [failed]: onRefusal,
+      STEP_FAILED_TRANSIENTLY: retryOrPark(state),
+      STEP_TIMED_OUT: retryOrPark(state),
+      ...(customerMayCancel ? { CANCEL: { target: 'compensating', actions: 'recordCancellation' } } : {}),
+    },
+  });
+}
+
+/** The next forward step, or `completed` after the last; after an undo, the next undo. */
+function afterSuccess(step: StepName): string {
+  if (!isForwardStep(step)) return 'compensating';
+  const next = FORWARD_STEPS[FORWARD_STEPS.indexOf(step) + 1];
+  return next ? STEPS[next].state : 'completed';
+}
+
 /** Transient failure or timeout of the pending attempt: try again while attempts last, else park. */
-function retryOrPark<S extends string>(state: S) {
+function retryOrPark(state: string) {
   return [
     {
       guard: and(['answersPendingCommand', 'hasAttemptsLeft']),

@@ -1,19 +1,12 @@
 import type { SnapshotFrom } from 'xstate';
 import type { buildOrderSaga } from './definition.ts';
-import type { OperatorAction, SagaEvent, SagaStatus } from './types.ts';
+import { isSagaStatus, OPERATOR_ACTIONS, type OperatorAction, type SagaEvent, type SagaStatus } from './types.ts';
 
 export type OrderSagaSnapshot = SnapshotFrom<ReturnType<typeof buildOrderSaga>>;
 
-const FINAL_STATUS: Record<string, SagaStatus> = {
-  completed: 'completed',
-  cancelled: 'cancelled',
-  failed: 'failed',
-  stuck: 'stuck',
-};
-
-/** The order's status as users see it, derived from the machine state. */
+/** The order's status as users see it: the final states and `stuck` are named after theirs, every other state is running. */
 export function statusOf(state: string): SagaStatus {
-  return FINAL_STATUS[state] ?? 'running';
+  return isSagaStatus(state) ? state : 'running';
 }
 
 const OPERATOR_EVENTS: Record<OperatorAction, SagaEvent> = {
@@ -24,7 +17,5 @@ const OPERATOR_EVENTS: Record<OperatorAction, SagaEvent> = {
 
 /** The operator actions the machine accepts in this snapshot (its guards decide, not a copy). */
 export function allowedActions(snapshot: OrderSagaSnapshot): OperatorAction[] {
-  return (Object.keys(OPERATOR_EVENTS) as OperatorAction[]).filter((action) =>
-    snapshot.can(OPERATOR_EVENTS[action]),
-  );
+  return OPERATOR_ACTIONS.filter((action) => snapshot.can(OPERATOR_EVENTS[action]));
 }

@@ -1,10 +1,12 @@
-import type {
-  CompensationStep,
-  FailedEventType,
-  ForwardStep,
-  Service,
-  StepName,
-  SucceededEventType,
+import {
+  FORWARD_STEPS,
+  STEP_NAMES,
+  type CompensationStep,
+  type FailedEventType,
+  type ForwardStep,
+  type Service,
+  type StepName,
+  type SucceededEventType,
 } from './types.ts';
 
 export interface StepDefinition {
@@ -13,50 +15,59 @@ export interface StepDefinition {
   state: string;
   succeeded: SucceededEventType;
   failed: FailedEventType;
+  /** The customer may still cancel while the saga waits on this step, or is stuck at it. */
+  customerMayCancel: boolean;
 }
 
-/** Every step: who performs it, where the saga waits for it, and how its outcomes are named. */
+/**
+ * Every step: who performs it, where the saga waits for it, how its outcomes are named and
+ * whether the customer may cancel meanwhile. The machine builds one state from each entry.
+ */
 export const STEPS: Record<StepName, StepDefinition> = {
   reserveInventory: {
     service: 'inventory',
     state: 'reservingInventory',
     succeeded: 'INVENTORY_RESERVED',
     failed: 'INVENTORY_UNAVAILABLE',
+    customerMayCancel: true,
   },
   chargePayment: {
     service: 'payment',
     state: 'chargingPayment',
     succeeded: 'PAYMENT_CHARGED',
     failed: 'PAYMENT_DECLINED',
+    customerMayCancel: true,
   },
+  // Shipping has begun: the customer can no longer cancel (an operator may still compensate a stuck saga).
   createShipment: {
     service: 'shipping',
     state: 'creatingShipment',
     succeeded: 'SHIPMENT_CREATED',
     failed: 'SHIPMENT_REJECTED',
+    customerMayCancel: false,
   },
   cancelShipment: {
     service: 'shipping',
     state: 'cancellingShipment',
     succeeded: 'SHIPMENT_CANCELLED',
     failed: 'SHIPMENT_CANCEL_REJECTED',
+    customerMayCancel: false,
   },
   refundPayment: {
     service: 'payment',
     state: 'refundingPayment',
     succeeded: 'PAYMENT_REFUNDED',
     failed: 'REFUND_REJECTED',
+    customerMayCancel: false,
   },
   releaseInventory: {
     service: 'inventory',
     state: 'releasingInventory',
     succeeded: 'INVENTORY_RELEASED',
     failed: 'RELEASE_REJECTED',
+    customerMayCancel: false,
   },
 };
-
-export const STEP_NAMES = Object.keys(STEPS) as StepName[];
-export const FORWARD_STEPS: readonly ForwardStep[] = ['reserveInventory', 'chargePayment', 'createShipment'];
 
 /** The step that undoes each forward step. */
 export const COMPENSATION_OF: Record<ForwardStep, CompensationStep> = {
@@ -69,14 +80,28 @@ export function isForwardStep(step: StepName): step is ForwardStep {
   return (FORWARD_STEPS as readonly string[]).includes(step);
 }
 
+export function isStepName(name: string): name is StepName {
+  return (STEP_NAMES as readonly string[]).includes(name);
+}
+
+/** What a command id names: one attempt of one step of one order. */
+export interface CommandIdParts {
+  orderId: string;
+  step: StepName;
+  attempt: number;
+}
+
 export function commandIdFor(orderId: string, step: StepName, attempt: number): string {
   return `${orderId}:${step}:${attempt}`;
+}
+
+/** The inverse of `commandIdFor`, or undefined for any other text. Read from the right: an order id may hold a colon. */
+export function parseCommandId(commandId: string): CommandIdParts | undefined {
+  const [, orderId = '', step = '', attempt = ''] = /^(.+):([a-zA-Z]+):(\d+)$/.exec(commandId) ?? [];
+  return isStepName(step) ? { orderId, step, attempt: Number(attempt) } : undefined;
 }
 
 /** Stable across the attempts of one step, so the worker applies the effect at most once. */
 export function effectKeyFor(orderId: string, step: StepName): string {
   return `${orderId}:${step}`;
 }
-
-/** The worker services, in the order a saga first calls them. */
-export const SERVICES: readonly Service[] = ['inventory', 'payment', 'shipping'];

@@ -1,15 +1,23 @@
 /**
  * The vocabulary of the order saga: what it knows (context), what can happen to it (events)
- * and what it starts from (input). Pure types: shared by the machine, the runtime and the UI.
+ * and what it starts from (input). Shared by the machine, the runtime, the workers and the UI.
+ * Each closed list is written once, as a readonly array; its type is derived from it.
  */
 
 /** The forward steps, in the order a successful saga runs them. */
-export type ForwardStep = 'reserveInventory' | 'chargePayment' | 'createShipment';
-/** The steps that undo a forward step. */
-export type CompensationStep = 'cancelShipment' | 'refundPayment' | 'releaseInventory';
+export const FORWARD_STEPS = ['reserveInventory', 'chargePayment', 'createShipment'] as const;
+export type ForwardStep = (typeof FORWARD_STEPS)[number];
+/** The steps that undo a forward step, the undo of the latest forward step first. */
+export const COMPENSATION_STEPS = ['cancelShipment', 'refundPayment', 'releaseInventory'] as const;
+export type CompensationStep = (typeof COMPENSATION_STEPS)[number];
+export const STEP_NAMES: readonly StepName[] = [...FORWARD_STEPS, ...COMPENSATION_STEPS];
 export type StepName = ForwardStep | CompensationStep;
 
-export type Service = 'inventory' | 'payment' | 'shipping';
+/** The worker services, in the order a saga first calls them. */
+export const SERVICES = ['inventory', 'payment', 'shipping'] as const;
+export type Service = (typeof SERVICES)[number];
+
+export const isService = (name: unknown): name is Service => (SERVICES as readonly unknown[]).includes(name);
 
 export interface LineItem {
   sku: string;
@@ -45,7 +53,8 @@ export interface PendingCommand {
  */
 export type EffectState = 'notStarted' | 'pending' | 'applied' | 'failed' | 'compensated';
 
-export type FailureKind = 'transient' | 'timeout' | 'permanent';
+export const FAILURE_KINDS = ['transient', 'timeout', 'permanent'] as const;
+export type FailureKind = (typeof FAILURE_KINDS)[number];
 
 export interface StepFailure {
   step: StepName;
@@ -123,5 +132,18 @@ export type SagaEvent =
   | OperatorEvent<'CANCEL'>;
 
 export type SagaEventType = SagaEvent['type'];
-export type OperatorAction = 'retry' | 'compensate' | 'cancel';
-export type SagaStatus = 'running' | 'completed' | 'cancelled' | 'failed' | 'stuck';
+export const OPERATOR_ACTIONS = ['retry', 'compensate', 'cancel'] as const;
+export type OperatorAction = (typeof OPERATOR_ACTIONS)[number];
+
+/** The order's status as users see it (`statusOf` derives it from the machine state). */
+export const SAGA_STATUSES = ['running', 'completed', 'cancelled', 'failed', 'stuck'] as const;
+export type SagaStatus = (typeof SAGA_STATUSES)[number];
+/** The statuses a saga never leaves: its outcome is settled. */
+export const FINISHED_STATUSES = ['completed', 'cancelled', 'failed'] as const satisfies readonly SagaStatus[];
+export type FinishedStatus = (typeof FINISHED_STATUSES)[number];
+
+// Sets, as these run on every stored step and every summary read from the bucket.
+const statuses: ReadonlySet<unknown> = new Set(SAGA_STATUSES);
+const finished: ReadonlySet<unknown> = new Set(FINISHED_STATUSES);
+export const isSagaStatus = (value: unknown): value is SagaStatus => statuses.has(value);
+export const isFinished = (status: unknown): status is FinishedStatus => finished.has(status);

@@ -199,3 +199,6 @@ export function actionsAllowed(entry: SagaEntry): OperatorAction[] {
 export const submissionEventId = (orderId: string) => `submitted:${orderId}`;
 export const replyEventId = (commandId: string) => `reply:${commandId}`;
 export const timeoutEventId = (commandId: string) => `timeout:${commandId}`;
+
+/** The command a reply's or a timeout's event id names (the inverse of the two above), else undefined. */
+export const commandIdOfEvent = (eventId: string): string | undefined => /^(?:reply|timeout):(.+)$/.exec(eventId)?.[1];

@@ -3,12 +3,10 @@
  * them takes to clear at that pace: what tells an operator in a spike that it is volume, not a fault.
  */
 import type { Load } from '../../api/contract.ts';
-import { SERVICES, type SagaStatus, type Service } from '../../machines/index.ts';
+import { isFinished, SERVICES, type Service } from '../../machines/index.ts';
 import type { ConsumerProgress, QueueSnapshot } from './queue-progress.ts';
 import { monotonicNow } from './server-clock.ts';
 import type { SagaSummary } from './summary.ts';
-
-const FINISHED: ReadonlySet<SagaStatus> = new Set(['completed', 'cancelled', 'failed']);
 
 /**
  * Events per second over a sliding window, kept in one-second buckets so memory stays fixed at
@@ -83,14 +81,14 @@ export class LoadMeter {
 
   /** Follow the catalog from now on; attach once it is ready, so its catch-up of stored sagas is not taken for traffic. */
   attach(feed: SagaFeed): void {
-    for (const summary of feed.unfinished()) if (!FINISHED.has(summary.status)) this.active.add(summary.orderId);
+    for (const summary of feed.unfinished()) if (!isFinished(summary.status)) this.active.add(summary.orderId);
     feed.onChange((summary) => this.observe(summary));
     feed.onRemove((orderId) => this.active.delete(orderId));
   }
 
   /** A saga's latest status: one not yet seen active that runs has started; one seen active that reached a final status has finished. */
   observe({ orderId, status }: Pick<SagaSummary, 'orderId' | 'status'>): void {
-    if (FINISHED.has(status)) {
+    if (isFinished(status)) {
       if (this.active.delete(orderId)) this.finished.add();
     } else if (!this.active.has(orderId)) {
       this.active.add(orderId);

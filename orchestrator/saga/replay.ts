@@ -12,9 +12,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { firstSnapshot, nextSnapshot } from '../../machines/pure-steps.ts';
-import { CURRENT_MACHINE_VERSION, machineFor, type SagaContext, type SagaStatus, type StepName } from '../../machines/index.ts';
+import { CURRENT_MACHINE_VERSION, isFinished, machineFor, parseCommandId, type SagaContext, type StepName } from '../../machines/index.ts';
 import type { ReplayPlan, ReplayStep } from '../../api/contract.ts';
-import { settle, type HistoryRow, type Rebase, type RuntimeSettings, type SagaEntry } from './entry.ts';
+import { commandIdOfEvent, settle, type HistoryRow, type Rebase, type RuntimeSettings, type SagaEntry } from './entry.ts';
 
 export type { ReplayPlan, ReplayStep };
 
@@ -106,8 +106,6 @@ export type RebaseResult =
   /** Not allowed in the saga's status: a finished saga is never re-opened. */
   | { kind: 'refused'; plan: ReplayPlan; detail: string };
 
-const FINISHED: ReadonlySet<SagaStatus> = new Set(['completed', 'cancelled', 'failed']);
-
 export function rebaseOnto(
   entry: SagaEntry,
   operator: { actor: string; reason: string },
@@ -116,7 +114,7 @@ export function rebaseOnto(
   version: string = CURRENT_MACHINE_VERSION,
 ): RebaseResult {
   const plan = replayDryRun(entry, version);
-  if (FINISHED.has(entry.status)) {
+  if (isFinished(entry.status)) {
     return { kind: 'refused', plan, detail: `the order is ${entry.status}: replay never re-opens a finished saga (its dry run still compares it with ${version})` };
   }
   if (plan.firstDivergence === null && entry.machineVersion === version) {
@@ -169,8 +167,8 @@ export function rebaseOnto(
 function seedPastRecorded(entry: SagaEntry, context: SagaContext): Seed {
   const attempts: Partial<Record<StepName, number>> = { ...entry.snapshot.context.attempts };
   for (const row of entry.history) {
-    const match = /:([a-zA-Z]+):(\d+)$/.exec(row.eventId);
-    if (match) attempts[match[1] as StepName] = Math.max(attempts[match[1] as StepName] ?? 0, Number(match[2]));
+    const command = parseCommandId(commandIdOfEvent(row.eventId) ?? '');
+    if (command) attempts[command.step] = Math.max(attempts[command.step] ?? 0, command.attempt);
   }
   const attemptLimits: Partial<Record<StepName, number>> = {};
   for (const [step, attempt] of Object.entries(attempts) as [StepName, number][]) {

@@ -15,7 +15,7 @@ import { HEADERS, STREAMS, SUBJECTS, type Nats } from '../../lib/topology.ts';
 import { extractTraceparent, inject, inSpan, SpanKind, traceparentOf, type Context } from '../../lib/telemetry.ts';
 import type { Link } from '@opentelemetry/api';
 import type { SagaMetrics } from '../metrics.ts';
-import type { SagaEvent } from '../../machines/index.ts';
+import { isFinished, parseCommandId, type SagaEvent } from '../../machines/index.ts';
 import { buildCommand } from './commands.ts';
 import { submissionOf, submissionToProto } from './submissions.ts';
 import { publishUntilKnown, type SubmitOutcome } from './submit-outcome.ts';
@@ -38,8 +38,6 @@ export interface StepOptions {
   /** Spans to link, e.g. the operator's HTTP request. */
   links?: Link[];
 }
-
-const FINAL = new Set(['completed', 'cancelled', 'failed']);
 
 const MAX_CAS_ATTEMPTS = 50;
 
@@ -76,12 +74,12 @@ export class SagaRuntime {
   }
 
   private observe(stored: StoredSaga): void {
-    this.recent.remember(stored, !FINAL.has(stored.entry.status));
+    this.recent.remember(stored, !isFinished(stored.entry.status));
   }
 
   /** Take in an entry another instance stored, so a step here can start from it without a read. */
   observeStored(orderId: string, revision: number, value: Uint8Array, status: string): void {
-    this.recent.rememberEncoded(orderId, revision, value, !FINAL.has(status));
+    this.recent.rememberEncoded(orderId, revision, value, !isFinished(status));
   }
 
   /**
@@ -162,7 +160,7 @@ export class SagaRuntime {
       applyEvent(entry, event, eventId, Date.now(), this.settings, annotation),
     );
     if (outcome.kind === 'applied' && (event.type === 'STEP_FAILED_TRANSIENTLY' || event.type === 'STEP_TIMED_OUT')) {
-      const step = event.commandId.split(':').at(-2) ?? 'unknown';
+      const step = parseCommandId(event.commandId)?.step ?? 'unknown';
       this.metrics?.retries.inc({ step, reason: event.type === 'STEP_TIMED_OUT' ? 'timeout' : 'transient' });
       if (event.type === 'STEP_TIMED_OUT') this.metrics?.timeouts.inc({ step });
     }
@@ -204,7 +202,7 @@ export class SagaRuntime {
         span.setAttribute('saga.outcome', outcome.kind);
         if (outcome.kind === 'applied') {
           span.setAttribute('saga.state.to', outcome.entry.state);
-          if (FINAL.has(outcome.entry.status) && !FINAL.has(first.entry.status)) this.metrics?.finished.inc({ outcome: outcome.entry.status });
+          if (isFinished(outcome.entry.status) && !isFinished(first.entry.status)) this.metrics?.finished.inc({ outcome: outcome.entry.status });
         }
         stopTimer?.();
         return outcome;

@@ -5,6 +5,7 @@
  * stay readable with `nats kv get`.
  */
 import { codec } from '../../lib/codec.ts';
+import { isSagaStatus } from '../../machines/index.ts';
 import type { SagaEntry } from './entry.ts';
 import { summarize, type SagaSummary } from './summary.ts';
 
@@ -27,8 +28,6 @@ export function decodeStoredEntry(value: Uint8Array): SagaEntry {
   return codec.json.decode<SagaEntry>(value.subarray(lineBreakOf(value) + 1));
 }
 
-const STATUSES = new Set(['running', 'completed', 'cancelled', 'failed', 'stuck']);
-
 /** The summary line, checked for what the index and the timers rely on: a value written by hand or by a bug is refused, not indexed. */
 export function decodeStoredSummary(value: Uint8Array): SagaSummary {
   const summary = codec.json.decode<SagaSummary>(value.subarray(0, lineBreakOf(value)));
@@ -36,7 +35,7 @@ export function decodeStoredSummary(value: Uint8Array): SagaSummary {
   const time = (field: unknown) => Number.isSafeInteger(field);
   if (
     typeof summary !== 'object' || summary === null ||
-    !text(summary.orderId) || !text(summary.customerId) || !text(summary.state) || !STATUSES.has(summary.status) ||
+    !text(summary.orderId) || !text(summary.customerId) || !text(summary.state) || !isSagaStatus(summary.status) ||
     !time(summary.createdAt) || !time(summary.updatedAt) || !time(summary.stateEnteredAt)
   ) {
     throw new Error('the summary line of a saga entry lacks its order id, customer, state, status or times');

@@ -3,6 +3,7 @@
  * Pure.
  */
 import type { OrderSummary } from '../../api/contract.ts';
+import { isFinished } from '../../machines/index.ts';
 import type { SagaEntry } from './entry.ts';
 
 /**
@@ -47,5 +48,5 @@ export function summarize(entry: SagaEntry): SagaSummary {
 
 /** A saga nothing will move without an operator or a new event: finished, with nothing pending. Such sagas live in the index only. */
 export function isSettled(summary: SagaSummary): boolean {
-  return (summary.status === 'completed' || summary.status === 'cancelled' || summary.status === 'failed') && !summary.pending && !summary.deadline && !summary.retrying;
+  return isFinished(summary.status) && !summary.pending && !summary.deadline && !summary.retrying;
 }

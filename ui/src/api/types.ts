@@ -1,4 +1,5 @@
 /** The orchestrator's JSON, as the UI reads it: the one contract in api/contract.ts. */
+import { FINISHED_STATUSES } from '../../../machines/index.ts';
 import type { SagaStatus } from '../../../api/contract.ts';
 
 export type {
@@ -16,8 +17,8 @@ export type {
   SystemInfo,
 } from '../../../api/contract.ts';
 
-/** The order the UI shows statuses in. */
-export const STATUSES: readonly SagaStatus[] = ['running', 'stuck', 'completed', 'cancelled', 'failed'];
+/** The order the UI shows statuses in: those that may still move first. */
+export const STATUSES: readonly SagaStatus[] = ['running', 'stuck', ...FINISHED_STATUSES];
 
 /** The list filters the UI keeps in the URL. */
 export interface OrderFilters {

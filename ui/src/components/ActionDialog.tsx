@@ -4,6 +4,7 @@
  */
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useId, useState, type FormEvent } from 'react';
+import { isFinished } from '../../../machines/index.ts';
 import { ApiError, api } from '../api/client.ts';
 import { keys } from '../api/queries.ts';
 import { operatorName, opsToken } from '../api/session.ts';
@@ -31,13 +32,10 @@ function explain(action: DialogAction, order: OrderDetail): string {
       return "The customer's cancel: undo what was done so far and end the order cancelled. Allowed until shipping begins.";
     case 'replay':
       return `Replay the recorded history through ${order.machineVersion ?? 'its machine'} and show where the result would differ. Changes nothing.${
-        isFinished(order) ? ` The order is ${order.status}: a finished order is compared, never re-opened.` : ''
+        isFinished(order.status) ? ` The order is ${order.status}: a finished order is compared, never re-opened.` : ''
       }`;
   }
 }
-
-/** A finished saga's outcome is settled: replay only compares it (the server answers 409 to a real one). */
-const isFinished = (order: OrderDetail) => order.status === 'completed' || order.status === 'cancelled' || order.status === 'failed';
 
 type Outcome =
   | { kind: 'order'; order: OrderDetail }
@@ -102,7 +100,8 @@ export function ActionDialog({
   const title = `${ACTION_LABEL[action]} · ${order.orderId}`;
 
   if (outcome) {
-    const canApply = outcome.kind === 'replay' && replayWouldChange(outcome.result) && !isFinished(order);
+    // A finished saga's outcome is settled: replay only compares it (the server answers 409 to a real one).
+    const canApply = outcome.kind === 'replay' && replayWouldChange(outcome.result) && !isFinished(order.status);
     return (
       <Dialog title={title} onClose={onClose} wide={outcome.kind !== 'order'}>
         {outcome.kind === 'order' ? (

@@ -3,10 +3,9 @@
  * the limit, commands waiting per service, the pace of finishing and when the backlog clears. In a
  * spike it says in one sentence whether it is only volume.
  */
+import { SERVICES } from '../../../machines/index.ts';
 import type { Load } from '../api/types.ts';
 import { formatCount, formatEstimate, formatRate } from '../format.ts';
-
-const SERVICES = ['inventory', 'payment', 'shipping'] as const;
 
 type Mood = 'busy' | 'steady' | 'quiet' | 'unknown';
 

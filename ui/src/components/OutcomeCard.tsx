@@ -1,4 +1,5 @@
 /** How a finished saga ended, and why, in one glance: the counterpart of the pending card. */
+import { isFinished } from '../../../machines/index.ts';
 import type { OrderDetail } from '../api/types.ts';
 import { formatDuration, formatTime } from '../format.ts';
 
@@ -9,7 +10,7 @@ const HEADLINE = {
 } as const;
 
 export function OutcomeCard({ order }: { order: OrderDetail }) {
-  if (order.status !== 'completed' && order.status !== 'cancelled' && order.status !== 'failed') return null;
+  if (!isFinished(order.status)) return null;
   const context = order.context;
   const first = order.history[0];
   const last = order.history.at(-1);

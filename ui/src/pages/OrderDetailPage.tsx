@@ -4,7 +4,7 @@
  */
 import { useEffect, useMemo, useState } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
-import { machineFor, type OrderSagaMachine } from '../../../machines/index.ts';
+import { isFinished, machineFor, type OrderSagaMachine } from '../../../machines/index.ts';
 import { ApiError } from '../api/client.ts';
 import { useConfig, useOrder } from '../api/queries.ts';
 import type { OrderDetail } from '../api/types.ts';
@@ -102,7 +102,7 @@ function OrderView({ order }: { order: OrderDetail }) {
   const replayed = replay?.[selected];
   const shownState = latest ? order.state : (replayed?.state ?? order.history[selected]?.to ?? order.state);
   const shownContext = latest ? order.context : replayed?.context;
-  const final = ['completed', 'cancelled', 'failed'].includes(order.status);
+  const final = isFinished(order.status);
   const actions: DialogAction[] = [...order.allowedActions, ...(order.machineVersion ? (['replay'] as const) : [])];
 
   return (

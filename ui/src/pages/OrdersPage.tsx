@@ -1,9 +1,9 @@
 /** `/`: the overview on top, then every order, newest first, filtered by the URL. */
 import { useCallback, useEffect, useMemo } from 'react';
 import { useSearchParams } from 'react-router';
-import { CURRENT_MACHINE_VERSION, machineFor } from '../../../machines/index.ts';
+import { CURRENT_MACHINE_VERSION, isSagaStatus, machineFor } from '../../../machines/index.ts';
 import { useOrders } from '../api/queries.ts';
-import { STATUSES, type OrderFilters, type OrderSummary, type SagaStatus } from '../api/types.ts';
+import type { OrderFilters, OrderSummary } from '../api/types.ts';
 import { Filters } from '../components/Filters.tsx';
 import { OrdersTable } from '../components/OrdersTable.tsx';
 import { OverviewPanel } from '../components/OverviewPanel.tsx';
@@ -14,7 +14,7 @@ import { graphOf } from '../statechart/graph.ts';
 function filtersFrom(params: URLSearchParams): OrderFilters {
   const status = params.get('status');
   return {
-    status: status && (STATUSES as readonly string[]).includes(status) ? (status as SagaStatus) : undefined,
+    status: isSagaStatus(status) ? status : undefined,
     state: params.get('state') || undefined,
     q: params.get('q') || undefined,
     retrying: params.get('retrying') === 'true' || undefined,
