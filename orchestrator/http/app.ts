@@ -1,12 +1,13 @@
-/** The HTTP server: Fastify with strict validation, problem-details errors and the route plugins. */
+/** The HTTP server: Fastify with strict validation, problem-details errors, the route plugins and their OpenAPI document. */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '../../lib/logger.ts';
 import { registerAuth } from './auth.ts';
 import { bulkRoutes } from './bulk.ts';
 import { deadLetterRoutes } from './dead-letters.ts';
+import { docsRoutes, registerDocs } from './docs.ts';
 import { healthRoutes } from './health.ts';
 import { registerObservability } from './observability.ts';
-import { ordersRoutes } from './orders.ts';
+import { orderRoutes } from './orders.ts';
 import { overviewRoutes } from './overview.ts';
 import { streamRoutes } from './stream.ts';
 import { systemRoutes } from './system.ts';
@@ -19,6 +20,7 @@ import { registerValidators } from './validation.ts';
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
 export async function buildApp(services: SagaServices, logger: Logger): Promise<FastifyInstance> {
+  const { config, nats, topology, runtime, catalog, queues, loadMeter, audit, deadLetters, bulk, metrics, registry } = services;
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT_BYTES,
@@ -28,19 +30,21 @@ export async function buildApp(services: SagaServices, logger: Logger): Promise<
     // And so does a request Node's parser rejects before Fastify sees it (e.g. a URL over 16 KiB).
     clientErrorHandler: clientErrorProblem,
   });
-  app.decorate('saga', services);
+  await registerDocs(app);
   registerValidators(app);
   registerProblemHandler(app);
-  await registerAuth(app);
-  await registerObservability(app);
+  await registerAuth(app, config);
+  await registerObservability(app, metrics);
   await registerSecurityHeaders(app);
-  await app.register(healthRoutes);
-  await app.register(ordersRoutes);
-  await app.register(overviewRoutes);
-  await app.register(streamRoutes);
-  await app.register(systemRoutes);
-  await app.register(deadLetterRoutes);
-  await app.register(bulkRoutes);
+  // Each route group gets what it uses, and nothing else.
+  await app.register(healthRoutes, { nats, topology, catalog, registry });
+  await app.register(orderRoutes, { runtime, catalog, audit, nats, config });
+  await app.register(overviewRoutes, { catalog, nats, queues, loadMeter, config });
+  await app.register(streamRoutes, { catalog });
+  await app.register(systemRoutes, { nats, topology });
+  await app.register(deadLetterRoutes, { deadLetters, audit });
+  await app.register(bulkRoutes, { bulk });
+  await app.register(docsRoutes);
   await app.register(uiRoutes);
   return app;
 }

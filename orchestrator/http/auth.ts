@@ -2,12 +2,13 @@
  * Who may do what, decided on the route that matched (never on the raw URL, which the router
  * decodes: `/%61pi/orders` is `/api/orders`). Every route under /api needs a read token when
  * READ_TOKEN is set, unless it is marked `access: 'open'`; so does a request that matches no
- * route. Acting (routes with `requireOps`) needs an ops token when OPS_TOKEN is set.
- * The UI's files and the process probes (/health, /ready, /metrics) hold no order data: open.
+ * route. Routes marked `access: 'ops'` act, and need an ops token when OPS_TOKEN is set.
+ * Outside /api nothing holds order data, so it is open: the UI's files, the process probes
+ * (/health, /ready, /metrics) and the API's description (/docs: shapes, never data).
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
-import type { LabelledToken } from '../../lib/config.ts';
+import type { Config, LabelledToken } from '../../lib/config.ts';
 import { ANONYMOUS } from '../ops/audit.ts';
 import { HttpProblem } from './problems.ts';
 
@@ -22,7 +23,7 @@ export interface RouteAccess {
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** Who may call the route; unset: decided by `defaultAccess`. */
+    /** Who may call the route; unset: decided by `defaultAccess`. `ops`: the route acts. */
     access?: Access;
     /** The route also takes the token as `?access_token=` (EventSource cannot send headers). */
     tokenInQuery?: boolean;
@@ -77,17 +78,13 @@ function actorHeader(request: FastifyRequest): string | undefined {
 
 const isApiRoute = (url: string) => url === '/api' || url.startsWith('/api/');
 
-/** What a route needs when it does not say: acting routes an ops token, every other API route a read token. */
-function defaultAccess(route: RouteOptions): Access {
-  if ([route.preHandler ?? []].flat().includes(requireOps)) return 'ops';
-  return isApiRoute(route.url) ? 'read' : 'open';
-}
+/** What a route needs when it does not say: under /api a read token; elsewhere (UI, probes, /docs) nothing. */
+const defaultAccess = (route: RouteOptions): Access => (isApiRoute(route.url) ? 'read' : 'open');
 
 /** A request that matched no route is treated as a read: an unknown path tells nothing without a token. */
 const accessOf = (request: FastifyRequest): Access => (request.is404 ? 'read' : (request.routeOptions.config?.access ?? 'read'));
 
-export async function registerAuth(app: FastifyInstance): Promise<void> {
-  const { opsTokens, readTokens } = app.saga.config;
+export async function registerAuth(app: FastifyInstance, { opsTokens, readTokens }: Pick<Config, 'opsTokens' | 'readTokens'>): Promise<void> {
   app.decorateRequest('actor', ANONYMOUS);
   app.decorateRequest('authenticatedAs', ANONYMOUS);
   const table: RouteAccess[] = [];
@@ -107,15 +104,19 @@ export async function registerAuth(app: FastifyInstance): Promise<void> {
     if (readTokens.length === 0 || proven || accessOf(request) === 'open') return;
     throw new HttpProblem(401, 'Unauthorized', 'reading needs Authorization: Bearer <READ_TOKEN or OPS_TOKEN>');
   });
+
+  // After validation, so a dry run (`dryRun` coerced and defaulted) is known to change nothing.
+  app.addHook('preHandler', async (request) => {
+    if (request.routeOptions.config?.access === 'ops') requireOps(request, opsTokens, readTokens);
+  });
 }
 
 /** A dry run changes nothing: reading is enough for it. */
 const isDryRun = (request: FastifyRequest) =>
   (request.query as { dryRun?: boolean } | undefined)?.dryRun === true || (request.body as { dryRun?: boolean } | undefined)?.dryRun === true;
 
-/** preHandler for every route that changes something. */
-export async function requireOps(this: FastifyInstance, request: FastifyRequest): Promise<void> {
-  const { opsTokens, readTokens } = this.saga.config;
+/** Throws unless the request may act: an ops token where OPS_TOKEN is set. */
+function requireOps(request: FastifyRequest, opsTokens: LabelledToken[], readTokens: LabelledToken[]): void {
   if (isDryRun(request)) return;
   if (opsTokens.length === 0) {
     // Reads are protected but nobody was given the right to act: acting is off, not open to all.

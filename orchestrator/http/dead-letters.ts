@@ -1,49 +1,72 @@
 /** /api/dead-letters: list, show, redrive (one or all), discard; and /api/audit, the operator trail. Acting needs an OPS_TOKEN. */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { RedriveRefused } from '../ops/dead-letters.ts';
-import { requireOps } from './auth.ts';
+import type { FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { AuditLog } from '../ops/audit.ts';
+import { RedriveRefused, type DeadLetterDesk } from '../ops/dead-letters.ts';
 import { HttpProblem } from './problems.ts';
-import { ORDER_ID_PATTERN } from './order-ids.ts';
+import { problems, ReasonBodySchema } from './schemas/common.ts';
+import {
+  AuditPageSchema,
+  AuditQuerySchema,
+  DeadLetterListQuerySchema,
+  DeadLetterPageSchema,
+  DeadLetterSchema,
+  DiscardedSchema,
+  RedrivenAllSchema,
+  RedrivenSchema,
+  SequenceParamsSchema,
+} from './schemas/dead-letters.ts';
 
-const sequenceParams = {
-  type: 'object',
-  required: ['sequence'],
-  // A stream sequence is a uint64, but past 2^53 a JSON number is not the sequence that was sent.
-  properties: { sequence: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } },
-} as const;
-const reasonBody = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['reason'],
-  properties: { reason: { type: 'string', minLength: 1, maxLength: 1000 } },
-} as const;
+export interface DeadLetterRoutesOptions {
+  deadLetters: DeadLetterDesk;
+  audit: AuditLog;
+}
 
-export async function deadLetterRoutes(app: FastifyInstance): Promise<void> {
-  const { deadLetters } = app.saga;
+const tags = ['dead letters'];
+
+export const deadLetterRoutes: FastifyPluginAsyncTypebox<DeadLetterRoutesOptions> = async function deadLetterRoutes(app, { deadLetters, audit }) {
   const notFound = (sequence: number) => new HttpProblem(404, 'Not found', `no dead letter with sequence ${sequence}`);
   const operatorOf = (request: FastifyRequest) => ({ actor: request.actor, authenticatedAs: request.authenticatedAs });
 
-  app.get<{ Querystring: { limit: number; before?: number } }>(
+  app.get(
     '/api/dead-letters',
     {
       schema: {
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: { limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 }, before: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } },
-        },
+        tags,
+        summary: 'List dead letters, newest first',
+        querystring: DeadLetterListQuerySchema,
+        response: { 200: DeadLetterPageSchema, ...problems(400, 401, 503) },
       },
     },
     async (request) => deadLetters.list(request.query),
   );
 
-  app.get<{ Params: { sequence: number } }>('/api/dead-letters/:sequence', { schema: { params: sequenceParams } }, async (request) => {
-    return (await deadLetters.show(request.params.sequence)) ?? Promise.reject(notFound(request.params.sequence));
-  });
+  app.get(
+    '/api/dead-letters/:sequence',
+    {
+      schema: {
+        tags,
+        summary: 'Read a dead letter: reason, origin, headers, payload decoded',
+        params: SequenceParamsSchema,
+        response: { 200: DeadLetterSchema, ...problems(400, 401, 404, 503) },
+      },
+    },
+    async (request) => (await deadLetters.show(request.params.sequence)) ?? Promise.reject(notFound(request.params.sequence)),
+  );
 
-  app.post<{ Params: { sequence: number }; Body: { reason: string } }>(
+  app.post(
     '/api/dead-letters/:sequence/redrive',
-    { schema: { params: sequenceParams, body: reasonBody }, preHandler: requireOps },
+    {
+      schema: {
+        tags,
+        summary: 'Publish a dead letter again on its original subject',
+        description: 'Refused (409) when its original subject is not one the saga streams take, or it was cut down to fit.',
+        params: SequenceParamsSchema,
+        body: ReasonBodySchema,
+        response: { 200: RedrivenSchema, ...problems(400, 401, 403, 404, 409, 503, 504) },
+      },
+      config: { access: 'ops' },
+    },
     async (request) => {
       const letter = await deadLetters.redrive(request.params.sequence, operatorOf(request), request.body.reason).catch((error: unknown) => {
         throw error instanceof RedriveRefused ? new HttpProblem(409, 'Conflict', error.message) : error;
@@ -53,15 +76,32 @@ export async function deadLetterRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.post<{ Body: { reason: string } }>(
+  app.post(
     '/api/dead-letters/redrive-all',
-    { schema: { body: reasonBody }, preHandler: requireOps },
+    {
+      schema: {
+        tags,
+        summary: 'Redrive every letter waiting now (refused ones stay)',
+        body: ReasonBodySchema,
+        response: { 200: RedrivenAllSchema, ...problems(400, 401, 403, 503, 504) },
+      },
+      config: { access: 'ops' },
+    },
     async (request) => deadLetters.redriveAll(operatorOf(request), request.body.reason),
   );
 
-  app.post<{ Params: { sequence: number }; Body: { reason: string } }>(
+  app.post(
     '/api/dead-letters/:sequence/discard',
-    { schema: { params: sequenceParams, body: reasonBody }, preHandler: requireOps },
+    {
+      schema: {
+        tags,
+        summary: 'Discard a dead letter',
+        params: SequenceParamsSchema,
+        body: ReasonBodySchema,
+        response: { 200: DiscardedSchema, ...problems(400, 401, 403, 404, 503, 504) },
+      },
+      config: { access: 'ops' },
+    },
     async (request) => {
       const letter = await deadLetters.discard(request.params.sequence, operatorOf(request), request.body.reason);
       if (!letter) throw notFound(request.params.sequence);
@@ -70,17 +110,16 @@ export async function deadLetterRoutes(app: FastifyInstance): Promise<void> {
   );
 
   // `orderId` is an order id and nothing else: a subject wildcard (`*`, `>`) would read other orders' trails.
-  app.get<{ Querystring: { orderId?: string; limit: number } }>(
+  app.get(
     '/api/audit',
     {
       schema: {
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: { orderId: { type: 'string', pattern: ORDER_ID_PATTERN }, limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 } },
-        },
+        tags: ['audit'],
+        summary: "The operators' audit trail, newest first",
+        querystring: AuditQuerySchema,
+        response: { 200: AuditPageSchema, ...problems(400, 401, 503) },
       },
     },
-    async (request) => ({ items: await app.saga.audit.list(request.query) }),
+    async (request) => ({ items: await audit.list(request.query) }),
   );
-}
+};

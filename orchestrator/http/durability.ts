@@ -4,7 +4,7 @@
  * once it is in memory on the replicas; it fsyncs every 2 minutes by default (Jepsen, NATS
  * 2.12.1, Dec 2025), `sync_interval: always` fsyncs every write (2.10+; 2.9 refuses the field).
  */
-import type { SystemInfo } from '../../api/contract.ts';
+import type { SystemInfo } from './schemas/system.ts';
 
 function versionAtLeast(version: string, major: number, minor: number): boolean {
   const [a = 0, b = 0] = version.split('.').map(Number);

@@ -1,7 +1,18 @@
-/** /health: the process is up. /ready: NATS connected, streams and the saga bucket reachable. */
-import type { FastifyInstance } from 'fastify';
-import { STREAMS } from '../../lib/topology.ts';
+/** The process probes. /health: the process is up. /ready: NATS connected, streams and the saga bucket reachable. /metrics: Prometheus. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Registry } from 'prom-client';
+import { Type } from 'typebox';
+import { STREAMS, type Nats, type Topology } from '../../lib/topology.ts';
+import type { SagaCatalog } from '../saga/catalog.ts';
 import { assessDurability } from './durability.ts';
+import { HealthSchema, ReadinessSchema } from './schemas/system.ts';
+
+export interface HealthRoutesOptions {
+  nats: Nats;
+  topology: Topology;
+  catalog: SagaCatalog;
+  registry: Registry;
+}
 
 const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T> =>
   Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms))]);
@@ -9,12 +20,25 @@ const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T> =>
 /** How long each readiness check may take; they run at once, so /ready answers within about this. */
 const PROBE_MS = 2000;
 
-export async function healthRoutes(app: FastifyInstance): Promise<void> {
-  const { nats, topology, catalog } = app.saga;
+const healthSchema = { tags: ['probes'], summary: 'The process is up', response: { 200: HealthSchema } };
+const readySchema = {
+  tags: ['probes'],
+  summary: 'NATS connected, every stream and the saga bucket reachable (503 with the same body when not)',
+  response: { 200: ReadinessSchema, 503: ReadinessSchema },
+};
 
-  app.get('/health', async () => ({ status: 'ok' }));
+const metricsSchema = {
+  tags: ['probes'],
+  summary: 'Prometheus metrics',
+  response: { 200: { description: 'the text exposition format', content: { 'text/plain': { schema: Type.String() } } } },
+};
 
-  app.get('/ready', async (_request, reply) => {
+export const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = async function healthRoutes(app, { nats, topology, catalog, registry }) {
+  app.get('/health', { schema: healthSchema }, async () => ({ status: 'ok' as const }));
+
+  app.get('/metrics', { schema: metricsSchema }, async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+
+  app.get('/ready', { schema: readySchema }, async (_request, reply) => {
     const checks: Record<string, { ok: boolean; detail?: string }> = {};
     const check = async (name: string, probe: () => Promise<string | undefined>) => {
       checks[name] = { ok: false, detail: 'no answer yet' }; // in the order asked, whichever answers first
@@ -52,4 +76,4 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
     const durability = replicas === undefined ? null : assessDurability(nats.nc.info?.version ?? '0', replicas);
     return reply.code(ready ? 200 : 503).send({ ready, checks, durability });
   });
-}
+};

@@ -1,11 +1,12 @@
 /**
  * Every HTTP request as a server span (continuing the caller's traceparent, if it sent one)
- * and in the request metrics; and GET /metrics. A submitted order's trace starts at its
- * POST /api/orders span.
+ * and in the request metrics (served at GET /metrics: health.ts). A submitted order's trace
+ * starts at its POST /api/orders span.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { withTrace } from '../../lib/logger.ts';
 import { extract, SpanKind, SpanStatusCode, trace, tracer, type Context, type Span } from '../../lib/telemetry.ts';
+import type { SagaMetrics } from '../metrics.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -22,8 +23,7 @@ const headerGetter = (request: FastifyRequest) => ({
   },
 });
 
-export async function registerObservability(app: FastifyInstance): Promise<void> {
-  const { metrics, registry } = app.saga;
+export async function registerObservability(app: FastifyInstance, metrics: SagaMetrics): Promise<void> {
   app.decorateRequest('span', undefined);
   app.decorateRequest('traceContext', null as unknown as Context);
 
@@ -59,6 +59,4 @@ export async function registerObservability(app: FastifyInstance): Promise<void>
     metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
     metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
   });
-
-  app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
 }

@@ -1,5 +1,5 @@
 /** How an order looks on the API: the saga entry, explained. Pure. */
-import type { OrderDetail } from '../../api/contract.ts';
+import type { OrderDetail } from './schemas/orders.ts';
 import { traceIdOf } from '../../lib/trace.ts';
 import type { SagaEntry, Submission } from '../saga/entry.ts';
 import { actionsAllowed } from '../saga/entry.ts';

@@ -1,10 +1,23 @@
 /** What the UI needs to start: its configuration, the counts the overview heat map shows, and the load in front of the sagas. */
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import type { AppConfig, Load, OverviewWithLoad } from '../../api/contract.ts';
+import type { FastifyBaseLogger } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Config } from '../../lib/config.ts';
+import type { Nats } from '../../lib/topology.ts';
 import { CURRENT_MACHINE_VERSION } from '../../machines/index.ts';
-import { loadOf } from '../saga/load-meter.ts';
-import type { QueueSnapshot } from '../saga/queue-progress.ts';
+import type { SagaCatalog } from '../saga/catalog.ts';
+import { loadOf, type LoadMeter } from '../saga/load-meter.ts';
+import type { QueueProgress, QueueSnapshot } from '../saga/queue-progress.ts';
 import { requireLiveIndex } from './broker-pulse.ts';
+import { problems } from './schemas/common.ts';
+import { AppConfigSchema, OverviewWithLoadSchema, type Load } from './schemas/overview.ts';
+
+export interface OverviewRoutesOptions {
+  catalog: SagaCatalog;
+  nats: Nats;
+  queues: QueueProgress;
+  loadMeter: LoadMeter;
+  config: Pick<Config, 'traceUrlTemplate' | 'opsTokens' | 'readTokens' | 'maxActiveSagas'>;
+}
 
 /** The counts are this instance's own: a slow queue probe must not hold them up for long. */
 const LOAD_PROBE_MS = 1_000;
@@ -20,18 +33,22 @@ async function queuesWithin(snapshot: () => Promise<QueueSnapshot>, log: Fastify
   return Promise.race([probed, late]).finally(() => clearTimeout(timer));
 }
 
-export async function overviewRoutes(app: FastifyInstance): Promise<void> {
-  const { catalog, config, nats, queues, loadMeter } = app.saga;
-
+export const overviewRoutes: FastifyPluginAsyncTypebox<OverviewRoutesOptions> = async function overviewRoutes(app, { catalog, config, nats, queues, loadMeter }) {
   // The UI reads this before it has a token: it says whether one is needed.
-  app.get('/api/config', { config: { access: 'open' } }, async (): Promise<AppConfig> => ({
+  const configSchema = { tags: ['inspector'], summary: 'What the UI needs to start (open: it says whether a token is needed)', response: { 200: AppConfigSchema } };
+  app.get('/api/config', { schema: configSchema, config: { access: 'open' } }, async () => ({
     traceUrlTemplate: config.traceUrlTemplate,
     opsTokenRequired: config.opsTokens.length > 0,
     readTokenRequired: config.readTokens.length > 0,
     machineVersion: CURRENT_MACHINE_VERSION,
   }));
 
-  app.get('/api/overview', async (request, reply): Promise<OverviewWithLoad> => {
+  const overviewSchema = {
+    tags: ['inspector'],
+    summary: 'Sagas per status and state, and the load in front of them',
+    response: { 200: OverviewWithLoadSchema, ...problems(401, 503) },
+  };
+  app.get('/api/overview', { schema: overviewSchema }, async (request, reply) => {
     await requireLiveIndex(nats.nc, reply, 'the overview');
     const snapshot = await queuesWithin(() => queues.snapshot(), request.log);
     const counts = catalog.counts();
@@ -39,4 +56,4 @@ export async function overviewRoutes(app: FastifyInstance): Promise<void> {
     // While a new index is still being built from the bucket, the counts cover what is indexed so far.
     return { ...counts, load, ...(catalog.catchingUp ? { catchingUp: true } : {}) };
   });
-}
+};

@@ -1,4 +1,4 @@
-/** What route plugins share, as one Fastify decorator (`app.saga`), never as globals. */
+/** What the HTTP app is built from: buildApp hands each route plugin the part it uses. */
 import type { Registry } from 'prom-client';
 import type { Nats, Topology } from '../../lib/topology.ts';
 import type { SagaMetrics } from '../metrics.ts';
@@ -25,10 +25,4 @@ export interface SagaServices {
   bulk: BulkJobs;
   metrics: SagaMetrics;
   registry: Registry;
-}
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    saga: SagaServices;
-  }
 }

@@ -3,19 +3,37 @@
  * without polling. A client that cannot keep up is disconnected (it reconnects and refetches)
  * rather than letting its backlog grow in memory.
  */
-import type { FastifyInstance } from 'fastify';
-import { summaryView } from '../saga/catalog.ts';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { summaryView, type SagaCatalog } from '../saga/catalog.ts';
+import { problems } from './schemas/common.ts';
+
+export interface StreamRoutesOptions {
+  catalog: SagaCatalog;
+}
 
 const PING_MS = 15_000;
 const MAX_BACKLOG_BYTES = 1024 * 1024;
 
-export async function streamRoutes(app: FastifyInstance): Promise<void> {
-  const { catalog } = app.saga;
+/** Documented, never serialized: the route writes the stream itself. */
+const streamSchema = {
+  tags: ['inspector'],
+  summary: 'Live saga changes (server-sent events)',
+  description:
+    'One `saga` event per saga change, its data an order summary as in `GET /api/orders`; a comment every 15 s keeps the connection open. ' +
+    'EventSource cannot send headers: the read token may come as `?access_token=`.',
+  response: {
+    200: { description: 'the event stream', content: { 'text/event-stream': { schema: Type.String() } } },
+    ...problems(401),
+  },
+};
+
+export const streamRoutes: FastifyPluginAsyncTypebox<StreamRoutesOptions> = async function streamRoutes(app, { catalog }) {
   const open = new Set<() => void>();
   app.addHook('onClose', async () => open.forEach((close) => close()));
 
   // EventSource cannot send headers: the token may come as `?access_token=`. No HEAD: a stream has no end to answer it with.
-  app.get('/api/stream', { config: { tokenInQuery: true }, exposeHeadRoute: false }, (request, reply) => {
+  app.get('/api/stream', { schema: streamSchema, config: { tokenInQuery: true }, exposeHeadRoute: false }, (request, reply) => {
     reply.hijack();
     const out = reply.raw;
     out.writeHead(200, {
@@ -39,4 +57,4 @@ export async function streamRoutes(app: FastifyInstance): Promise<void> {
     open.add(close);
     request.raw.on('close', close);
   });
-}
+};

@@ -2,18 +2,26 @@
  * GET /api/system: what the running setup guarantees and how it is doing — the NATS server,
  * replication and storage of every stream and bucket, consumer backlogs, dead letters.
  */
-import type { FastifyInstance } from 'fastify';
-import type { SystemInfo } from '../../api/contract.ts';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { DURABLE_CONSUMERS, STREAMS, type Nats, type Topology } from '../../lib/topology.ts';
+import { SERVICES } from '../../machines/index.ts';
 import { assessDurability } from './durability.ts';
-import { DURABLE_CONSUMERS, STREAMS } from '../../lib/topology.ts';
-import type { Service } from '../../machines/index.ts';
+import { problems } from './schemas/common.ts';
+import { SystemInfoSchema } from './schemas/system.ts';
 
-const SERVICES: Service[] = ['inventory', 'payment', 'shipping'];
+export interface SystemRoutesOptions {
+  nats: Nats;
+  topology: Topology;
+}
 
-export async function systemRoutes(app: FastifyInstance): Promise<void> {
-  const { nats, topology } = app.saga;
+const systemSchema = {
+  tags: ['inspector'],
+  summary: 'What the running setup guarantees: NATS, streams, buckets, consumers, dead letters',
+  response: { 200: SystemInfoSchema, ...problems(401, 503) },
+};
 
-  app.get('/api/system', async (): Promise<SystemInfo> => {
+export const systemRoutes: FastifyPluginAsyncTypebox<SystemRoutesOptions> = async function systemRoutes(app, { nats, topology }) {
+  app.get('/api/system', { schema: systemSchema }, async () => {
     const version = nats.nc.info?.version ?? 'unknown';
     const streams = await Promise.all(
       Object.values(STREAMS).map(async (name) => {
@@ -71,4 +79,4 @@ export async function systemRoutes(app: FastifyInstance): Promise<void> {
       deadLetters: { waiting: streams.find((s) => s.name === STREAMS.deadLetters)!.messages },
     };
   });
-}
+};

@@ -10,19 +10,22 @@ import type { FastifyInstance } from 'fastify';
 
 export const UI_DIST = fileURLToPath(new URL('../../ui/dist', import.meta.url));
 
+/** Pages and files, not API operations: left out of the OpenAPI document. */
+const hidden = { schema: { hide: true } };
+
 /** `path` as the router decoded it, without its leading slashes: `API/orders` and `//api` are API paths too. */
 const isApiPath = (path: string) => /^(api|health|ready|metrics|docs)(\/|$)/i.test(path);
 
 export async function uiRoutes(app: FastifyInstance): Promise<void> {
   if (!existsSync(`${UI_DIST}/index.html`)) {
     app.log.warn({ dir: UI_DIST }, 'the UI is not built (npm run build:ui); serving the API only');
-    app.get('/', async (_request, reply) =>
+    app.get('/', hidden, async (_request, reply) =>
       reply.type('text/plain').send('The UI is not built. Run `npm run build:ui`, or use the API under /api.\n'),
     );
     return;
   }
   await app.register(fastifyStatic, { root: UI_DIST, wildcard: false });
-  app.get('/*', (request, reply) => {
+  app.get('/*', hidden, (request, reply) => {
     const file = (request.params as { '*': string })['*'].replace(/^\/+/, '');
     if (isApiPath(file)) return reply.callNotFound();
     // A file built after start-up (a rebuilt bundle) is served too; any other path is a page.

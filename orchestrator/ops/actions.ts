@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Link } from '@opentelemetry/api';
 import type { OperatorAction } from '../../machines/index.ts';
 import { actionsAllowed, type SagaEntry } from '../saga/entry.ts';
+import { replayDryRun, type ReplayPlan } from '../saga/replay.ts';
 import type { SagaRuntime } from '../saga/runtime.ts';
 import { ANONYMOUS, type AuditLog } from './audit.ts';
 
@@ -66,4 +67,31 @@ export async function performAction(runtime: SagaRuntime, audit: AuditLog, reque
   const detail = `${from} → ${to}`;
   await audit.record({ ...audited, result: 'applied', detail: detail + via });
   return { result: 'applied', entry: outcome.entry, detail };
+}
+
+export type ReplayOutcome =
+  | { result: 'applied'; entry: SagaEntry; plan: ReplayPlan }
+  /** Refused in the saga's status, or nothing to move: `unchanged`. */
+  | { result: 'refused' | 'unchanged'; plan: ReplayPlan; detail: string }
+  | { result: 'unknown' };
+
+/** What a replay onto the current machine version would do, changing nothing; null: no such saga. */
+export async function replayPreview(runtime: SagaRuntime, orderId: string): Promise<ReplayPlan | null> {
+  const stored = await runtime.read(orderId);
+  return stored ? replayDryRun(stored.entry) : null;
+}
+
+/** Move a saga onto the current machine version (saga/replay.ts), audited like any other action. */
+export async function performReplay(runtime: SagaRuntime, audit: AuditLog, request: Omit<ActionRequest, 'action' | 'bulkId' | 'eventId'>): Promise<ReplayOutcome> {
+  const { orderId, actor, authenticatedAs, reason } = request;
+  const result = await runtime.rebase(orderId, { actor: historyActor(actor, authenticatedAs), reason }, request.links ?? []);
+  if (result.kind === 'unknownSaga') return { result: 'unknown' };
+  const audited = { actor, ...(authenticatedAs ? { authenticatedAs } : {}), action: 'replay', target: `order:${orderId}`, reason };
+  if (result.kind !== 'rebased') {
+    await audit.record({ ...audited, result: 'refused', detail: result.detail });
+    return { result: result.kind, plan: result.plan, detail: result.detail };
+  }
+  const { from, to } = result.entry.history.at(-1)!;
+  await audit.record({ ...audited, result: 'applied', detail: `${from} → ${to} on ${result.entry.machineVersion}` });
+  return { result: 'applied', entry: result.entry, plan: result.plan };
 }

@@ -25,6 +25,7 @@ export interface TestApp {
   nats: Nats;
   config: Config;
   runtime: SagaRuntime;
+  audit: AuditLog;
   /** Every route the app registered and what it needs (auth.ts collects them with an onRoute hook). */
   routes: RouteAccess[];
   close(): Promise<void>;
@@ -39,9 +40,11 @@ export interface TestAppOptions {
   override?: Partial<Config>;
   /** Run the saga inbox too, so submitted orders become sagas (no workers: they wait at their first step). */
   runSagas?: boolean;
+  /** Called with the built app before it is ready: a test's own hooks still reach every route. */
+  beforeReady?: (app: FastifyInstance) => void;
 }
 
-export async function buildTestApp(natsUrl: string, { env = {}, jsTimeoutMs, runSagas = false, override = {} }: TestAppOptions = {}): Promise<TestApp> {
+export async function buildTestApp(natsUrl: string, { env = {}, jsTimeoutMs, runSagas = false, override = {}, beforeReady }: TestAppOptions = {}): Promise<TestApp> {
   const config = { ...loadConfig({ NATS_URL: natsUrl, LOG_LEVEL: 'silent', ...env }), ...override };
   const logger = createLogger('orchestrator', config);
   const registry = createRegistry('orchestrator');
@@ -64,12 +67,14 @@ export async function buildTestApp(natsUrl: string, { env = {}, jsTimeoutMs, run
   await inbox?.start({ concurrency: config.orchestratorConcurrency, heartbeatMs: Math.floor(config.ackWaitMs / 3) });
 
   const app = await buildApp({ config, nats, topology, runtime, catalog, queues, loadMeter, audit, deadLetters, bulk, metrics, registry }, logger);
+  beforeReady?.(app);
   await app.ready();
   return {
     app,
     nats,
     config,
     runtime,
+    audit,
     routes: app.routeAccess,
     async close() {
       await app.close();

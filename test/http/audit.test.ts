@@ -19,7 +19,7 @@ beforeAll(async () => {
   nats = await startNats();
   t = await buildTestApp(nats.url, { jsTimeoutMs: 1_000 });
   // 1,600 records of one order, with another order's records between them.
-  const audit = t.app.saga.audit;
+  const audit = t.audit;
   for (let from = 0; from < RECORDS; from += 200) {
     const batch: Promise<unknown>[] = [];
     for (let n = from; n < from + 200; n++) {

@@ -1,0 +1,217 @@
+/** The orders' JSON: submitting, reading, listing, operator actions and replay. */
+import { Type, type Static } from 'typebox';
+import { LIMITS } from '../../../lib/codec.ts';
+import { ORDER_ID_PATTERN } from '../../../lib/order-id.ts';
+import type { SagaContext, SagaEvent } from '../../../machines/index.ts';
+import { FreeObject, Limit, Nullable, StringEnum, Timestamp } from './common.ts';
+import { FAILURE_KINDS, OPERATOR_ACTIONS, SAGA_STATUSES, STEP_NAMES } from './vocabulary.ts';
+
+/** Visible ASCII, no spaces: what a KV key, a subject token and a log line all take as it is. */
+const PRINTABLE = '^[\\x21-\\x7e]+$';
+
+export const OrderIdSchema = Type.String({ pattern: ORDER_ID_PATTERN, description: '`ord_` and 26 base32 characters' });
+export const OrderIdParamsSchema = Type.Object({ orderId: OrderIdSchema });
+export type OrderIdParams = Static<typeof OrderIdParamsSchema>;
+
+export const SagaStatusSchema = StringEnum(SAGA_STATUSES, { description: 'the order as users see it; `stuck` waits for an operator' });
+
+export const LineItemSchema = Type.Object(
+  {
+    sku: Type.String({ minLength: 1, maxLength: LIMITS.sku, pattern: PRINTABLE }),
+    quantity: Type.Integer({ minimum: 1, maximum: LIMITS.quantity }),
+    unitPriceCents: Type.Integer({ minimum: 0, maximum: Number(LIMITS.unitPriceCents) }),
+  },
+  { additionalProperties: false },
+);
+export type LineItem = Static<typeof LineItemSchema>;
+
+export const SubmitOrderBodySchema = Type.Object(
+  {
+    customerId: Type.String({ minLength: 1, maxLength: LIMITS.customerId, pattern: PRINTABLE }),
+    items: Type.Array(LineItemSchema, { minItems: 1, maxItems: LIMITS.items }),
+    currency: Type.Optional(StringEnum(['USD'])),
+  },
+  { additionalProperties: false },
+);
+export type SubmitOrderBody = Static<typeof SubmitOrderBodySchema>;
+
+export const IdempotencyKeyHeadersSchema = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: LIMITS.idempotencyKey,
+      pattern: PRINTABLE,
+      description: 'the same key always names the same order: a retried POST never orders twice',
+    }),
+  ),
+});
+
+export const OrderLinksSchema = Type.Object({
+  self: Type.String(),
+  ui: Type.String({ description: "the order's page in the inspector UI" }),
+  trace: Type.Optional(Type.String({ description: "the order's trace (TRACE_URL_TEMPLATE)" })),
+});
+
+/** `POST /api/orders` when the order is stored: `202`. */
+export const OrderAcceptedSchema = Type.Object({
+  orderId: Type.String(),
+  state: Type.String(),
+  status: SagaStatusSchema,
+  links: OrderLinksSchema,
+});
+export type OrderAccepted = Static<typeof OrderAcceptedSchema>;
+
+/**
+ * `POST /api/orders` when it was not answered with 202: `503` with `outcome: "notAccepted"` (this
+ * request stored nothing: retry later), or `504` with `outcome: "unknown"` (it may have been
+ * stored: look it up at `links.self`, or retry with the same Idempotency-Key; never submit it
+ * again without one). Both name the order and come with `Retry-After`.
+ */
+export const SubmitProblemSchema = Type.Object({
+  type: Type.String(),
+  title: Type.String(),
+  status: Type.Unsafe<503 | 504>({ type: 'integer', enum: [503, 504] }),
+  detail: Type.String(),
+  outcome: StringEnum(['notAccepted', 'unknown']),
+  orderId: Type.String(),
+  retryable: Type.Literal(true),
+  links: Type.Object({ self: Type.String() }),
+});
+export type SubmitProblem = Static<typeof SubmitProblemSchema>;
+
+export const StepFailureSchema = Type.Object({
+  step: StringEnum(STEP_NAMES),
+  attempt: Type.Integer(),
+  kind: StringEnum(FAILURE_KINDS),
+  message: Type.String(),
+});
+
+const PendingProperties = {
+  step: StringEnum(STEP_NAMES),
+  attempt: Type.Integer({ minimum: 1 }),
+  maxAttempts: Type.Integer({ description: 'the attempt after which a failure parks the saga in `stuck`' }),
+  commandId: Type.String({ description: '`<orderId>:<step>:<attempt>`' }),
+};
+
+/** One row of the orders list, and each `saga` event of `GET /api/stream`. */
+export const OrderSummarySchema = Type.Object({
+  orderId: Type.String(),
+  customerId: Type.String(),
+  state: Type.String({ description: "the machine's state value" }),
+  status: SagaStatusSchema,
+  totalCents: Type.Integer(),
+  currency: Type.String(),
+  createdAt: Timestamp(),
+  updatedAt: Timestamp(),
+  stateEnteredAt: Timestamp('when the saga entered its current state (a retry stays in the same state)'),
+  machineVersion: Type.String(),
+  pending: Nullable(Type.Object(PendingProperties, { description: 'the step the saga waits on: attempt N of M' })),
+  retrying: Type.Boolean({ description: 'running, and the pending step already failed or timed out at least once' }),
+  deadline: Nullable(Timestamp()),
+  lastError: Nullable(StepFailureSchema),
+});
+export type OrderSummary = Static<typeof OrderSummarySchema>;
+
+/** `GET /api/orders` */
+export const OrderPageSchema = Type.Object({
+  items: Type.Array(OrderSummarySchema),
+  nextCursor: Nullable(Type.String()),
+  catchingUp: Type.Optional(Type.Boolean({ description: "set while this instance's index is still being built from the bucket: the page holds only what is indexed so far" })),
+});
+export type OrderPage = Static<typeof OrderPageSchema>;
+
+/** Which sagas an operator means: the list's filters, which bulk actions take too. */
+export const SagaFilterSchema = Type.Object(
+  {
+    status: Type.Optional(SagaStatusSchema),
+    state: Type.Optional(Type.String({ maxLength: 64 })),
+    customerId: Type.Optional(Type.String({ maxLength: LIMITS.customerId })),
+    q: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.customerId, description: 'an order-id prefix or an exact customer id' })),
+    retrying: Type.Optional(Type.Boolean()),
+    stalled: Type.Optional(Type.Boolean({ description: 'running with no transition for longer than STUCK_AFTER_MS' })),
+  },
+  { additionalProperties: false },
+);
+export type SagaFilter = Static<typeof SagaFilterSchema>;
+
+export const OrderListQuerySchema = Type.Object(
+  {
+    ...SagaFilterSchema.properties,
+    limit: Limit,
+    cursor: Type.Optional(Type.String({ maxLength: 200, description: "the previous page's `nextCursor`" })),
+  },
+  { additionalProperties: false },
+);
+
+/** One transition of a saga's history. */
+export const HistoryRowSchema = Type.Object({
+  eventId: Type.String(),
+  event: Type.String(),
+  from: Nullable(Type.String()),
+  to: Type.String(),
+  at: Timestamp(),
+  detail: Type.Optional(Type.String({ description: 'reply reference, failure message or operator reason' })),
+  actor: Type.Optional(Type.String()),
+  worker: Type.Optional(Type.String({ description: 'the worker instance that answered, for replies' })),
+  payload: Type.Optional(FreeObject<SagaEvent>('the event exactly as applied (machines/order-saga/types.ts, SagaEvent)')),
+  rebase: Type.Optional(Type.Unknown({ description: 'on a REPLAY row: the version the saga moved to and the events its state was rebuilt from' })),
+});
+export type HistoryRow = Static<typeof HistoryRowSchema>;
+
+/** `GET /api/orders/:orderId`. Fields marked optional are absent while the submission is stored but its saga has not started. */
+export const OrderDetailSchema = Type.Object({
+  orderId: Type.String(),
+  state: Type.String({ description: "the machine's state value; `submitted` before the saga starts" }),
+  status: SagaStatusSchema,
+  customerId: Type.String(),
+  currency: Type.String(),
+  totalCents: Type.Integer(),
+  items: Type.Array(LineItemSchema),
+  createdAt: Type.Optional(Timestamp()),
+  updatedAt: Type.Optional(Timestamp()),
+  stateEnteredAt: Type.Optional(Timestamp()),
+  machineVersion: Type.Optional(Type.String({ description: 'the statechart version the saga runs on' })),
+  traceId: Nullable(Type.String()),
+  traceUrl: Nullable(Type.String()),
+  pending: Nullable(
+    Type.Object({
+      ...PendingProperties,
+      retrying: Type.Boolean(),
+      deadline: Nullable(Timestamp()),
+    }),
+  ),
+  lastError: Nullable(StepFailureSchema),
+  context: Type.Optional(FreeObject<SagaContext>("the saga's context: steps, attempts, effects, references (machines/order-saga/types.ts, SagaContext)")),
+  history: Type.Array(HistoryRowSchema),
+  allowedActions: Type.Array(StringEnum(OPERATOR_ACTIONS), { description: 'the operator actions the saga allows now' }),
+  links: OrderLinksSchema,
+});
+export type OrderDetail = Static<typeof OrderDetailSchema>;
+
+export const ReplayQuerySchema = Type.Object({
+  dryRun: Type.Boolean({ default: false, description: 'show what would happen without doing it (reading is enough for it)' }),
+});
+
+const Transition = Type.Object({ from: Nullable(Type.String()), to: Type.String() });
+
+export const ReplayStepSchema = Type.Object({
+  event: Type.String(),
+  recorded: Transition,
+  replayed: Nullable(Transition),
+  differs: Type.Boolean(),
+  note: Type.Optional(Type.String()),
+});
+export type ReplayStep = Static<typeof ReplayStepSchema>;
+
+/** `POST /api/orders/:orderId/replay?dryRun=true` */
+export const ReplayPlanSchema = Type.Object({
+  machineVersion: Type.String({ description: 'the version the events were replayed through' }),
+  recordedVersion: Type.String({ description: 'the version the saga is on now' }),
+  steps: Type.Array(ReplayStepSchema),
+  firstDivergence: Nullable(Type.Integer({ description: 'index into `steps` of the first step that differs, or null when the replay agrees' })),
+  finalState: Type.Object({ recorded: Type.String(), replayed: Type.String() }),
+});
+export type ReplayPlan = Static<typeof ReplayPlanSchema>;
+
+/** `POST /api/orders/:orderId/replay` (for real): the plan it followed and the order moved onto the current version. */
+export const ReplayAppliedSchema = Type.Object({ plan: ReplayPlanSchema, order: OrderDetailSchema });
