@@ -1,74 +1,104 @@
 /**
- * Bench case: does the public path slow down as finished sagas pile up (issue 16)? The frontdoor
- * run at 50 in flight, with keys, after 0, 100,000 and 1,000,000 completed sagas stored
- * (BENCH_HISTORY_SIZES), on one system: before each size the orchestrator is SIGKILLed, the
- * sagas that take the store to that size are written straight into the bucket, and it starts
- * again on them (its start-up reads the stored set) and warms up before the run.
+ * Bench case: does the public path slow down as finished sagas pile up (issue 16)? One system per
+ * size of BENCH_HISTORY_SIZES (0, 100,000 and 1,000,000 completed sagas by default), each with
+ * its own nats-server: its sagas are written straight into the bucket with the orchestrator down,
+ * then it starts on them (its index takes them all in) and warms up. Then the frontdoor run (50
+ * in flight, with keys) goes round the systems BENCH_HISTORY_ROUNDS times, one after the other,
+ * in a rotated order each round: every size meets the same host load, and each size's change is
+ * the median of its changes against the empty store within each round.
  */
-import { startBenchSystem, warmUp } from './bench-system.ts';
+import { startBenchSystem, warmUp, type BenchSystem } from './bench-system.ts';
 import { frontdoorRows, frontdoorRun, type FrontdoorRun } from './frontdoor.ts';
-import type { CaseResult, Progress } from './report.ts';
+import { percentile, type CaseResult, type Progress } from './report.ts';
 import { envNumber, envSizes } from './settings.ts';
 import { restartOnMoreSagas, type Restock } from './stored-sagas.ts';
 
 interface Point {
   size: number;
+  bench: BenchSystem;
   restock: Restock;
-  run: FrontdoorRun;
+  runs: FrontdoorRun[];
 }
 
 const IN_FLIGHT = 50;
 
-function rowsOf(point: Point, changePct: number): [string, string][] {
-  const label = `${point.size.toLocaleString()} stored`;
-  const { seeding, readyMs, catalogTotal } = point.restock;
-  return [
-    ...(seeding ? ([[`${label}: written into the bucket`, `${seeding.count.toLocaleString()} more at ${seeding.perSec}/s (${seeding.seconds.toFixed(1)} s)`]] as [string, string][]) : []),
-    [`${label}: orchestrator spawn to ready / to its index holding all / sagas in it`, `${Math.round(readyMs)} ms / ${Math.round(point.restock.caughtUpMs)} ms / ${catalogTotal.toLocaleString()}`],
-    ...frontdoorRows(label, point.run),
-    [`${label}: sagas/s vs the empty store`, `${changePct > 0 ? '+' : ''}${changePct}%`],
-  ];
+const median = (values: number[]) => percentile(values, 50);
+const changePct = (value: number, base: number) => Math.round(((value - base) / base) * 1000) / 10;
+const signed = (pct: number) => `${pct > 0 ? '+' : ''}${pct}%`;
+
+/** The run of a point with the median throughput: its latencies and CPU stand for the point. */
+function medianRun(point: Point): FrontdoorRun {
+  const sorted = [...point.runs].sort((a, b) => a.sagasPerSec - b.sagasPerSec);
+  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-function jsonOf(point: Point, changePct: number): Record<string, number> {
-  const prefix = `history${point.size}`;
-  return {
-    [`${prefix}SagasPerSec`]: point.run.sagasPerSec,
-    [`${prefix}P99Ms`]: point.run.p99,
-    [`${prefix}ChangePct`]: changePct,
-    [`${prefix}ReadyMs`]: Math.round(point.restock.readyMs),
-    [`${prefix}IndexCaughtUpMs`]: Math.round(point.restock.caughtUpMs),
-    [`${prefix}CpuMsPerSagaOrchestrator`]: point.run.cpu.cpuMsPerSagaOrchestrator ?? 0,
-    ...(point.restock.seeding ? { [`${prefix}SeedPerSec`]: point.restock.seeding.perSec } : {}),
-  };
+/** Per round, the point's throughput and system CPU per saga against the empty store's in that round. */
+function pairedChanges(point: Point, empty: Point): { sagasPerSec: number; cpu: number } {
+  const rounds = point.runs.map((run, round) => ({
+    sagasPerSec: changePct(run.sagasPerSec, empty.runs[round]!.sagasPerSec),
+    cpu: changePct(run.cpu.cpuMsPerSagaSystem ?? 0, empty.runs[round]!.cpu.cpuMsPerSagaSystem ?? 0),
+  }));
+  return { sagasPerSec: median(rounds.map((r) => r.sagasPerSec)), cpu: median(rounds.map((r) => r.cpu)) };
 }
 
 export async function historyCase(progress: Progress): Promise<CaseResult> {
   const sizes = envSizes('BENCH_HISTORY_SIZES', [0, 100_000, 1_000_000]);
   const orders = envNumber('BENCH_FRONTDOOR_ORDERS', 10_000);
-  const bench = await startBenchSystem({ completions: 'api' });
+  const rounds = envNumber('BENCH_HISTORY_ROUNDS', 3);
+  const points: Point[] = [];
   try {
-    const points: Point[] = [];
-    let stored = 0;
-    for (const [i, size] of sizes.entries()) {
-      const restock = await restartOnMoreSagas(bench, size - stored, progress);
-      stored = size;
+    for (const size of sizes) {
+      const bench = await startBenchSystem({ completions: 'api' });
+      const point: Point = { size, bench, restock: undefined as unknown as Restock, runs: [] };
+      points.push(point);
+      point.restock = await restartOnMoreSagas(bench, size, progress);
       await warmUp(bench, progress);
-      // Each size's keys and customers apart from the others'.
-      const run = await frontdoorRun(bench, { label: `history ${size.toLocaleString()} stored`, orders, inFlight: IN_FLIGHT, keyed: true, firstIndex: i * 1_000_000, progress });
-      points.push({ size, restock, run });
     }
-    const empty = points[0]!.run.sagasPerSec;
-    const change = (point: Point) => Math.round(((point.run.sagasPerSec - empty) / empty) * 100);
-    return {
-      name: 'history',
-      rows: [
-        ['orders per size (frontdoor: key, completion on the stream)', `${orders} at ${IN_FLIGHT} in flight, after a warm-up on the restarted orchestrator`],
-        ...points.flatMap((point) => rowsOf(point, change(point))),
-      ],
-      json: { historyOrders: orders, historySizes: sizes.join(','), ...Object.assign({}, ...points.map((point) => jsonOf(point, change(point)))) },
-    };
+    for (let round = 0; round < rounds; round++) {
+      for (let turn = 0; turn < points.length; turn++) {
+        const i = (turn + round) % points.length;
+        const point = points[i]!;
+        // Each run's keys and customers apart from every other's.
+        const run = await frontdoorRun(point.bench, {
+          label: `history ${point.size.toLocaleString()} stored, round ${round + 1}`,
+          orders,
+          inFlight: IN_FLIGHT,
+          keyed: true,
+          firstIndex: (i * rounds + round + 1) * 1_000_000,
+          progress,
+        });
+        point.runs[round] = run;
+      }
+    }
+    const empty = points[0]!;
+    const rows: [string, string][] = [
+      ['orders per run (frontdoor: key, completion on the stream)', `${orders} at ${IN_FLIGHT} in flight; ${rounds} rounds over the sizes, each size on its own system, in a rotated order`],
+    ];
+    const json: Record<string, number | string> = { historyOrders: orders, historySizes: sizes.join(','), historyRounds: rounds };
+    for (const point of points) {
+      const label = `${point.size.toLocaleString()} stored`;
+      const { seeding, readyMs, caughtUpMs, catalogTotal } = point.restock;
+      const change = pairedChanges(point, empty);
+      if (seeding) rows.push([`${label}: written into the bucket`, `${seeding.count.toLocaleString()} at ${seeding.perSec}/s (${seeding.seconds.toFixed(1)} s)`]);
+      rows.push([`${label}: orchestrator spawn to ready / to its index holding all / sagas in it`, `${Math.round(readyMs)} ms / ${Math.round(caughtUpMs)} ms / ${catalogTotal.toLocaleString()}`]);
+      rows.push([`${label}: sagas/s in each round`, point.runs.map((run) => run.sagasPerSec).join(' / ')]);
+      rows.push(...frontdoorRows(`${label} (median round)`, medianRun(point)));
+      if (point !== empty) rows.push([`${label}: vs the empty store, median of the rounds`, `sagas/s ${signed(change.sagasPerSec)}, system CPU per saga ${signed(change.cpu)}`]);
+      const prefix = `history${point.size}`;
+      Object.assign(json, {
+        [`${prefix}SagasPerSec`]: median(point.runs.map((run) => run.sagasPerSec)),
+        [`${prefix}P99Ms`]: medianRun(point).p99,
+        [`${prefix}ChangePct`]: change.sagasPerSec,
+        [`${prefix}CpuChangePct`]: change.cpu,
+        [`${prefix}ReadyMs`]: Math.round(readyMs),
+        [`${prefix}IndexCaughtUpMs`]: Math.round(caughtUpMs),
+        [`${prefix}CpuMsPerSagaOrchestrator`]: medianRun(point).cpu.cpuMsPerSagaOrchestrator ?? 0,
+        [`${prefix}CpuMsPerSagaNats`]: medianRun(point).cpu.cpuMsPerSagaNats ?? 0,
+        ...(seeding ? { [`${prefix}SeedPerSec`]: seeding.perSec } : {}),
+      });
+    }
+    return { name: 'history', rows, json };
   } finally {
-    await bench.stop();
+    await Promise.allSettled(points.map((point) => point.bench.stop()));
   }
 }
