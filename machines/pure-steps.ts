@@ -1,9 +1,10 @@
 /**
- * The saga machines' pure steps, without XState's per-call actor. XState's `transition` and
- * `initialTransition` build a whole throwaway actor (and compute its initial state) on every
- * call just to get an actor scope; measured, that was half the cost of a step. Our machines only
- * assign context (no spawned children, no side-effect actions), so one inert scope per machine
- * serves every step with the same result (test/unit/pure-steps.test.ts compares the two).
+ * The saga machines' pure steps, without XState's per-call actor: `transition` and
+ * `initialTransition` build a throwaway actor on every call just to get an actor scope (the
+ * dearest part of a step, bench/RESULTS.md). Our machines only assign context (no children, no
+ * side-effect actions), so one inert scope per machine gives the same result
+ * (test/unit/pure-steps.test.ts compares the two). The scope's shape is XState's internal
+ * `AnyActorScope`: xstate is pinned to an exact version in package.json for it.
  */
 import { createActor, type AnyActorScope } from 'xstate';
 import type { OrderSagaMachine } from './index.ts';

@@ -19,8 +19,7 @@ function base32(bytes: Uint8Array, length: number): string {
 }
 
 const RANDOM_PER_ID = 10;
-// Random bytes drawn 4 KiB at a time: one `randomBytes` call per order cost 0.8% of the
-// orchestrator's CPU under load (a small draw is as dear as a large one).
+// Random bytes drawn 4 KiB at a time: a small `randomBytes` call costs as much as a large one.
 let randomPool = Buffer.alloc(0);
 let randomTaken = 0;
 

@@ -111,10 +111,6 @@ export class DeadlineScheduler {
     clearInterval(this.interval);
   }
 
-  get armed(): number {
-    return this.current.size;
-  }
-
   /** Fire every deadline due by `now` (local monotonic ms); the interval calls it every tick. */
   fireDue(now: number): void {
     while (this.heap.length > 0 && this.heap[0]!.at <= now) {
