@@ -51,8 +51,18 @@ type StoredListener = (orderId: string, revision: number, value: Uint8Array, sum
 
 /** A summary as the API shows it: times as ISO strings. */
 export function summaryView(summary: SagaSummary): OrderSummary {
+  const { orderId, customerId, state, status, totalCents, currency, machineVersion, pending, retrying, lastError } = summary;
   return {
-    ...summary,
+    orderId,
+    customerId,
+    state,
+    status,
+    totalCents,
+    currency,
+    machineVersion,
+    pending,
+    retrying,
+    lastError,
     createdAt: new Date(summary.createdAt).toISOString(),
     updatedAt: new Date(summary.updatedAt).toISOString(),
     stateEnteredAt: new Date(summary.stateEnteredAt).toISOString(),

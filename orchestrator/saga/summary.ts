@@ -2,20 +2,32 @@
  * A saga's summary: what lists, filters, counts and timers need of it, without its history.
  * Pure.
  */
-import type { OrderSummary } from '../../api/contract.ts';
-import { isFinished } from '../../machines/index.ts';
+import { isFinished, type PendingCommand, type SagaStatus, type StepFailure } from '../../machines/index.ts';
 import type { SagaEntry } from './entry.ts';
 
 /**
- * The API's order summary (api/contract.ts), with times kept as numbers until a response
- * formats them, and the deadline's command id for the timers.
+ * A saga's summary as the first line of its KV value stores it (stored-entry.ts) and the index
+ * keeps it: its own type, not the API's, so an API change never changes the bytes in the bucket.
+ * Times are epoch ms; the HTTP layer formats them (catalog.ts, `summaryView`). Fields are only
+ * ever added, optional, so every instance reads what any version wrote.
  */
-export type SagaSummary = Omit<OrderSummary, 'createdAt' | 'updatedAt' | 'stateEnteredAt' | 'deadline'> & {
+export interface SagaSummary {
+  orderId: string;
+  customerId: string;
+  state: string;
+  status: SagaStatus;
+  totalCents: number;
+  currency: string;
   createdAt: number;
   updatedAt: number;
+  /** When the saga entered its current state (a retry stays in the same state). */
   stateEnteredAt: number;
+  machineVersion: string;
+  pending: (PendingCommand & { maxAttempts: number }) | null;
+  retrying: boolean;
   deadline: SagaEntry['deadline'];
-};
+  lastError: StepFailure | null;
+}
 
 export function stateEnteredAt(entry: SagaEntry): number {
   for (let i = entry.history.length - 1; i >= 0; i--) {
