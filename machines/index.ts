@@ -8,6 +8,7 @@ import { orderSagaV2, ORDER_SAGA_V2 } from './order-saga/v2.ts';
 export * from './order-saga/types.ts';
 export * from './order-saga/steps.ts';
 export * from './order-saga/status.ts';
+export * from './order-saga/next.ts';
 export { orderSagaV1, ORDER_SAGA_V1, orderSagaV2, ORDER_SAGA_V2 };
 
 /** New sagas start on this version unless SAGA_MACHINE_VERSION pins another. */

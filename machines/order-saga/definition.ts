@@ -112,6 +112,24 @@ const orderSaga = setup({
       };
     }),
     clearPending: assign({ pending: null }),
+    /** The stuck step was done by hand: its effect counts as the worker's would have. */
+    recordResolvedByHand: assign(({ context, event }) => {
+      const step = context.stuckStep!;
+      const reference = event.type === 'RESOLVE' ? event.reference : '';
+      const effects = { ...context.effects };
+      if (isForwardStep(step)) effects[step] = 'applied';
+      else effects[FORWARD_STEPS.find((forward) => COMPENSATION_OF[forward] === step)!] = 'compensated';
+      return { effects, references: { ...context.references, [step]: reference }, stuckStep: null };
+    }),
+    /** The stuck step failed for good, on an operator's word: a forward effect did not happen, so nothing of it is undone. */
+    recordFailedByHand: assign(({ context, event }) => {
+      const step = context.stuckStep!;
+      if (event.type !== 'FAIL') return {};
+      const failure = { step, attempt: context.attempts[step] ?? 0, kind: 'permanent' as const, message: `marked failed by ${event.actor}: ${event.reason}` };
+      if (!isForwardStep(step)) return { lastError: failure, stuckStep: null };
+      const cancellation: Cancellation = { by: 'operator', reason: event.reason, actor: event.actor };
+      return { effects: { ...context.effects, [step]: 'failed' as const }, cancellation, lastError: failure, stuckStep: null };
+    }),
   },
 });
 
@@ -169,6 +187,16 @@ export function buildOrderSaga(undoOrder: readonly ForwardStep[]) {
             guard: { type: 'stuckAt', params: { step } },
             target: STEPS[step].state,
             actions: 'grantOperatorRetry',
+          })),
+          RESOLVE: STEP_NAMES.map((step) => ({
+            guard: { type: 'stuckAt', params: { step } },
+            target: afterSuccess(step),
+            actions: 'recordResolvedByHand',
+          })),
+          FAIL: STEP_NAMES.map((step) => ({
+            guard: { type: 'stuckAt', params: { step } },
+            target: isForwardStep(step) ? 'compensating' : 'failed',
+            actions: 'recordFailedByHand',
           })),
           COMPENSATE: { guard: 'stuckOnForwardStep', target: 'compensating', actions: 'recordCancellation' },
           CANCEL: { guard: 'stuckWhereCustomerMayCancel', target: 'compensating', actions: 'recordCancellation' },

@@ -17,6 +17,8 @@ export interface StepDefinition {
   failed: FailedEventType;
   /** The customer may still cancel while the saga waits on this step, or is stuck at it. */
   customerMayCancel: boolean;
+  /** What the step does, as an operator reads it: "waits for payment to <does>". */
+  does: string;
 }
 
 /**
@@ -30,6 +32,7 @@ export const STEPS: Record<StepName, StepDefinition> = {
     succeeded: 'INVENTORY_RESERVED',
     failed: 'INVENTORY_UNAVAILABLE',
     customerMayCancel: true,
+    does: 'reserve the stock',
   },
   chargePayment: {
     service: 'payment',
@@ -37,6 +40,7 @@ export const STEPS: Record<StepName, StepDefinition> = {
     succeeded: 'PAYMENT_CHARGED',
     failed: 'PAYMENT_DECLINED',
     customerMayCancel: true,
+    does: 'charge the payment',
   },
   // Shipping has begun: the customer can no longer cancel (an operator may still compensate a stuck saga).
   createShipment: {
@@ -45,6 +49,7 @@ export const STEPS: Record<StepName, StepDefinition> = {
     succeeded: 'SHIPMENT_CREATED',
     failed: 'SHIPMENT_REJECTED',
     customerMayCancel: false,
+    does: 'book the shipment',
   },
   cancelShipment: {
     service: 'shipping',
@@ -52,6 +57,7 @@ export const STEPS: Record<StepName, StepDefinition> = {
     succeeded: 'SHIPMENT_CANCELLED',
     failed: 'SHIPMENT_CANCEL_REJECTED',
     customerMayCancel: false,
+    does: 'cancel the shipment',
   },
   refundPayment: {
     service: 'payment',
@@ -59,6 +65,7 @@ export const STEPS: Record<StepName, StepDefinition> = {
     succeeded: 'PAYMENT_REFUNDED',
     failed: 'REFUND_REJECTED',
     customerMayCancel: false,
+    does: 'refund the payment',
   },
   releaseInventory: {
     service: 'inventory',
@@ -66,6 +73,7 @@ export const STEPS: Record<StepName, StepDefinition> = {
     succeeded: 'INVENTORY_RELEASED',
     failed: 'RELEASE_REJECTED',
     customerMayCancel: false,
+    does: 'release the stock',
   },
 };
 

@@ -129,7 +129,11 @@ export type SagaEvent =
   | ReplyEvent<'STEP_TIMED_OUT'>
   | OperatorEvent<'RETRY'>
   | OperatorEvent<'COMPENSATE'>
-  | OperatorEvent<'CANCEL'>;
+  | OperatorEvent<'CANCEL'>
+  /** An operator records the stuck step as done out of band, with the outside world's reference. */
+  | (OperatorEvent<'RESOLVE'> & { reference: string })
+  /** An operator records the stuck step as failed for good: its effect did not happen. */
+  | OperatorEvent<'FAIL'>;
 
 export type SagaEventType = SagaEvent['type'];
 export const OPERATOR_ACTIONS = ['retry', 'compensate', 'cancel'] as const;

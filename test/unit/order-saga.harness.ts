@@ -119,12 +119,14 @@ export const ALL_EVENT_TYPES = [
   'RETRY',
   'COMPENSATE',
   'CANCEL',
+  'RESOLVE',
+  'FAIL',
 ] as const satisfies readonly SagaEventType[];
 type MissingEventTypes = Exclude<SagaEventType, (typeof ALL_EVENT_TYPES)[number]>;
 export const _everyEventTypeListed: [MissingEventTypes] extends [never] ? true : MissingEventTypes = true;
 
 export const REPLY_EVENT_TYPES = ALL_EVENT_TYPES.filter(
-  (type) => type !== 'RETRY' && type !== 'COMPENSATE' && type !== 'CANCEL',
+  (type) => type !== 'RETRY' && type !== 'COMPENSATE' && type !== 'CANCEL' && type !== 'RESOLVE' && type !== 'FAIL',
 );
 
 /** The commandId the business expects: `<orderId>:<step>:<attempt>` (written out, not imported). */
@@ -139,6 +141,10 @@ export function eventOf(type: SagaEventType, commandId: string): SagaEvent {
     case 'COMPENSATE':
     case 'CANCEL':
       return { type, actor: 'ops-alice', reason: `${type.toLowerCase()} requested in test` };
+    case 'RESOLVE':
+      return { type, actor: 'ops-alice', reason: 'booked by phone', reference: 'ref-by-hand' };
+    case 'FAIL':
+      return { type, actor: 'ops-alice', reason: 'the carrier refused it for good' };
     case 'STEP_TIMED_OUT':
       return { type, commandId };
     case 'STEP_FAILED_TRANSIENTLY':

@@ -23,7 +23,7 @@ import {
 } from './order-saga.harness.ts';
 import type { Saga } from './order-saga.harness.ts';
 
-const SEQUENCES = 300;
+const SEQUENCES = 600;
 const MAX_LENGTH = 60;
 
 const FINAL = new Set<string>(FINAL_STATES);
