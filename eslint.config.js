@@ -13,17 +13,17 @@ export default tseslint.config(
   // UI and the CLI reach the orchestrator only through the HTTP contract. `lib/` is the shared
   // shell and may use the vocabulary of `machines/` (subjects and commands are built from it).
   ...boundaries([
-    ['machines/**', ['node:*', '@nats-io/*', 'fastify', 'better-sqlite3', 'pino', '**/lib/**', '**/orchestrator/**', '**/workers/**', '**/cli/**', '**/api/**', '**/ui/**'], 'machines/ is pure: no I/O, no service code'],
-    ['lib/**', ['**/orchestrator/**', '**/workers/**', '**/cli/**', '**/api/**', '**/ui/**'], 'lib/ is shared by every service and knows none of them'],
-    ['workers/**', ['**/orchestrator/**', '**/cli/**', '**/api/**', '**/ui/**'], 'workers meet the orchestrator only on the bus'],
-    ['orchestrator/**', ['**/workers/**', '**/cli/**', '**/ui/**'], 'the orchestrator meets the workers only on the bus'],
-    ['cli/**', ['**/orchestrator/**', '**/workers/**', '**/lib/**', '**/ui/**', '@nats-io/*'], 'the CLI is an HTTP client of the API'],
-    ['ui/**', ['node:*', '**/orchestrator/**', '**/workers/**', '**/lib/**', '**/cli/**', '@nats-io/*', 'fastify'], 'the UI reads the API and draws the machine, nothing else'],
+    ['machines/**', ['node:*', '@nats-io/*', 'fastify', 'better-sqlite3', 'pino', ...up('lib'), ...up('orchestrator'), ...up('workers'), ...up('cli'), ...up('api'), ...up('ui')], 'machines/ is pure: no I/O, no service code'],
+    ['lib/**', [...up('orchestrator'), ...up('workers'), ...up('cli'), ...up('api'), ...up('ui')], 'lib/ is shared by every service and knows none of them'],
+    ['workers/**', [...up('orchestrator'), ...up('cli'), ...up('api'), ...up('ui')], 'workers meet the orchestrator only on the bus'],
+    ['orchestrator/**', [...up('workers'), ...up('cli'), ...up('ui')], 'the orchestrator meets the workers only on the bus'],
+    ['cli/**', [...up('orchestrator'), ...up('workers'), ...up('lib'), ...up('ui'), '@nats-io/*'], 'the CLI is an HTTP client of the API'],
+    ['ui/**', ['node:*', ...up('orchestrator'), ...up('workers'), ...up('lib'), ...up('cli'), '@nats-io/*', 'fastify'], 'the UI reads the API and draws the machine, nothing else'],
   ]),
   {
     // The contract the UI and CLI import: types only, so no server code reaches their bundles.
     files: ['api/**'],
-    rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ group: ['**/orchestrator/**'], allowTypeImports: true, message: 'api/ re-exports server types with `export type` only' }] }] },
+    rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ group: [...up('orchestrator')], allowTypeImports: true, message: 'api/ re-exports server types with `export type` only' }] }] },
   },
   {
     files: ['scripts/**', 'bench/**', 'test/**'],
@@ -44,6 +44,11 @@ export default tseslint.config(
     },
   },
 );
+
+/** A project folder as relative imports name it from any depth (a package's own `lib/` is not ours). */
+function up(folder) {
+  return ['./', '../', '../../', '../../../', '../../../../'].map((prefix) => `${prefix}${folder}/**`);
+}
 
 /** One lint block per layer: the imports it must not make, and why. */
 function boundaries(layers) {
