@@ -166,18 +166,25 @@ function traceProblem(field: string, trace: TraceContext | undefined): Problem {
   return tooLong(`${field}.traceparent`, trace.traceparent, LIMITS.traceparent) ?? tooLong(`${field}.tracestate`, trace.tracestate, LIMITS.tracestate);
 }
 
-function metaProblem(meta: CommandMeta | undefined): Problem {
-  if (!meta) return 'meta is missing';
+/** The meta's step when the meta is as its builders make it (CheckedMeta), else the problem. */
+function checkMeta(meta: CommandMeta | undefined): { step: StepName } | { problem: string } {
+  if (!meta) return { problem: 'meta is missing' };
   const orderProblem = orderIdProblem('meta.order_id', meta.orderId);
-  if (orderProblem) return orderProblem;
+  if (orderProblem) return { problem: orderProblem };
   const step = stepFromProto(meta.step);
-  if (!step) return `meta.step ${meta.step} is not a known step`;
-  if (meta.attempt < 1) return 'meta.attempt must be at least 1';
+  if (!step) return { problem: `meta.step ${meta.step} is not a known step` };
+  if (meta.attempt < 1) return { problem: 'meta.attempt must be at least 1' };
   const commandId = commandIdFor(meta.orderId, step, meta.attempt);
-  if (meta.commandId !== commandId) return `meta.command_id ${show(meta.commandId)} is not ${commandId}`;
+  if (meta.commandId !== commandId) return { problem: `meta.command_id ${show(meta.commandId)} is not ${commandId}` };
   const effectKey = effectKeyFor(meta.orderId, step);
-  if (meta.effectKey !== effectKey) return `meta.effect_key ${show(meta.effectKey)} is not ${effectKey}`;
-  return traceProblem('meta.trace', meta.trace);
+  if (meta.effectKey !== effectKey) return { problem: `meta.effect_key ${show(meta.effectKey)} is not ${effectKey}` };
+  const problem = traceProblem('meta.trace', meta.trace);
+  return problem ? { problem } : { step };
+}
+
+function metaProblem(meta: CommandMeta | undefined): Problem {
+  const checked = checkMeta(meta);
+  return 'problem' in checked ? checked.problem : null;
 }
 
 function actionProblem(action: Command['action']): Problem {
@@ -243,10 +250,9 @@ export const codec = {
     encode: (message: Command): Uint8Array => toBinary(CommandSchema, message),
     decode: (bytes: Uint8Array): CheckedCommand =>
       decodeChecked(CommandSchema, bytes, (m) => {
-        const problem = metaProblem(m.meta);
-        if (problem) return problem;
-        const step = stepFromProto(m.meta!.step)!;
-        if (m.action.case !== ACTION_OF_STEP[step]) return `step ${step} carries action ${m.action.case ?? 'none'}`;
+        const meta = checkMeta(m.meta);
+        if ('problem' in meta) return meta.problem;
+        if (m.action.case !== ACTION_OF_STEP[meta.step]) return `step ${meta.step} carries action ${m.action.case ?? 'none'}`;
         return actionProblem(m.action);
       }),
   },

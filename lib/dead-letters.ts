@@ -1,11 +1,28 @@
+/**
+ * Dead letters: a message no handler can act on, parked in SAGA_DLQ with the reason and where it
+ * came from, and (`originalHeaders`) the way back to the message as it was.
+ */
 import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
-import { HEADERS, SUBJECTS } from './topology.ts';
+import { HEADERS, MSG_IDS, publish, SUBJECTS } from './bus.ts';
 
 const MAX_REASON = 1000;
 
 /** Set on a letter that could not carry its original whole: what was left out, and why. */
 export const DLQ_TRUNCATED_HEADER = 'Dlq-Truncated';
+
+/** The headers a letter adds to its original's (Dlq-Truncated aside: a cut letter is never sent again). */
+const LETTER_HEADERS: ReadonlySet<string> = new Set([HEADERS.dlqReason, HEADERS.dlqSubject, HEADERS.dlqStream, HEADERS.dlqSequence, HEADERS.dlqService]);
+
+/** A letter's headers without those `deadLetter` added: the original message's, to publish it again. */
+export function originalHeaders(letter: MsgHdrs): MsgHdrs {
+  const h = natsHeaders();
+  for (const [key, values] of letter) {
+    if (LETTER_HEADERS.has(key)) continue;
+    for (const value of values) h.append(key, value);
+  }
+  return h;
+}
 
 /**
  * Room a letter leaves under the server's limits for what the client adds (its Nats-Msg-Id,
@@ -72,10 +89,7 @@ export async function deadLetter(js: JetStreamClient, msg: JsMsg, service: strin
     const headersLeftOut = headersFit ? '' : `; its ${headerBytes(whole) - headerBytes(own)} bytes of headers are left out`;
     h.set(DLQ_TRUNCATED_HEADER, `payload cut to ${data.length} of ${msg.data.length} bytes${headersLeftOut}: too large for one letter (the original is in ${msg.info.stream} at ${msg.seq})`);
   }
-  await js.publish(SUBJECTS.deadLetter(service), data, {
-    headers: h,
-    msgID: `dlq:${msg.info.stream}:${msg.seq}`,
-  });
+  await publish(js, { subject: SUBJECTS.deadLetter(service), data, msgId: MSG_IDS.deadLetter(msg.info.stream, msg.seq), headers: h });
   // No reason on the TERM: servers before 2.10.4 ignore a "+TERM <reason>" ack entirely and
   // would deliver the message again and again. The reason travels in the Dlq-Reason header.
   msg.term();

@@ -3,7 +3,8 @@
  * does anything, exporting OTLP over gRPC when OTEL_EXPORTER_OTLP_ENDPOINT is set (and
  * exporting nothing, quietly, when it is not: spans still get real ids, so trace context still
  * travels and every order still has a trace id).
- * W3C trace context travels in NATS headers: `inject` before publishing, `extract` on receipt.
+ * W3C trace context travels in NATS headers: `inject` before publishing, `extract` on receipt
+ * (lib/trace.ts, re-exported here).
  *
  * Contexts are passed by hand (`inSpan` hands its work the span's context), not kept in an
  * AsyncLocalStorage: on Node 20 that runs async hooks on every promise, measured as 4% of each
@@ -11,7 +12,6 @@
  * their trace by the order they are about instead (`orderTraceFields`).
  */
 import {
-  propagation,
   ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
@@ -21,8 +21,6 @@ import {
   type ContextManager,
   type Link,
   type Span,
-  type TextMapGetter,
-  type TextMapSetter,
 } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -32,6 +30,8 @@ import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic
 import type { Config } from './config.ts';
 
 export { SpanKind, SpanStatusCode, trace, type Context, type Span };
+// How trace context travels in headers lives in lib/trace.ts (no SDK): the bus needs it, not the SDK.
+export { extract, extractTraceparent, inject, traceparentOf } from './trace.ts';
 
 let sdk: NodeSDK | undefined;
 
@@ -77,39 +77,6 @@ export async function stopTelemetry(): Promise<void> {
 }
 
 export const tracer = () => trace.getTracer('order-saga');
-
-/** Headers of any kind that can be read and written by name (NATS MsgHdrs, plain objects). */
-interface HeaderLike {
-  get(name: string): string;
-  set(name: string, value: string): void;
-}
-
-const getter: TextMapGetter<{ get(name: string): string } | undefined> = {
-  keys: () => ['traceparent', 'tracestate'],
-  get: (carrier, key) => carrier?.get(key) || undefined,
-};
-const setter: TextMapSetter<HeaderLike> = { set: (carrier, key, value) => carrier.set(key, value) };
-
-/** The trace context a message carries (root when it carries none). */
-export function extract(headers: { get(name: string): string } | undefined): Context {
-  return propagation.extract(ROOT_CONTEXT, headers, getter);
-}
-
-export function extractTraceparent(traceparent: string | undefined): Context {
-  return extract({ get: (name) => (name === 'traceparent' ? (traceparent ?? '') : '') });
-}
-
-/** Write a context (a span's, so the receiver continues it) into outgoing headers. */
-export function inject(headers: HeaderLike, ctx: Context): void {
-  propagation.inject(ctx, headers, setter);
-}
-
-/** The W3C traceparent of a context's span, for storing with a saga or a message payload. */
-export function traceparentOf(ctx: Context): string {
-  const carrier = new Map<string, string>();
-  propagation.inject(ctx, carrier, { set: (c, k, v) => c.set(k, v) });
-  return carrier.get('traceparent') ?? '';
-}
 
 export interface SpanOptions {
   /** The context the span continues; none starts a new trace. */

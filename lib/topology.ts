@@ -17,8 +17,13 @@ import {
   type StreamConfig,
 } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
-import type { Service } from '../machines/index.ts';
+import { SERVICES, type Service } from '../machines/index.ts';
+import { SUBJECTS } from './bus.ts';
 import type { Config, NatsAuth } from './config.ts';
+import { isConsumerNotFound, isStreamNotFound, unlessMissing } from './nats-errors.ts';
+
+// The bus's names, for what imported them from here before lib/bus.ts held them.
+export { HEADERS, SUBJECTS } from './bus.ts';
 
 const SECOND_NS = 1_000_000_000;
 const DEFAULT_ACK_WAIT_MS = 2_000;
@@ -33,19 +38,6 @@ export const STREAMS = {
   deadLetters: 'SAGA_DLQ',
   /** Every operator act: who, when, what, why, and what came of it. */
   audit: 'SAGA_AUDIT',
-} as const;
-
-export const SUBJECTS = {
-  submitted: (orderId: string) => `saga.submitted.${orderId}`,
-  submittedAll: 'saga.submitted.*',
-  reply: (service: Service) => `saga.reply.${service}`,
-  replyAll: 'saga.reply.*',
-  command: (service: Service) => `saga.cmd.${service}`,
-  commandAll: 'saga.cmd.*',
-  deadLetter: (service: string) => `saga.dlq.${service}`,
-  deadLetterAll: 'saga.dlq.>',
-  audit: (target: string) => `saga.audit.${target}`,
-  auditAll: 'saga.audit.>',
 } as const;
 
 export const BUCKETS = {
@@ -73,20 +65,8 @@ export const ORCHESTRATOR_CONSUMERS = [
 /** Every durable consumer, and the service that reads it: what health views, metrics and tests watch. */
 export const DURABLE_CONSUMERS: readonly { stream: string; name: string; service: 'orchestrator' | Service }[] = [
   ...ORCHESTRATOR_CONSUMERS.map(({ durable }) => ({ stream: STREAMS.events, name: durable, service: 'orchestrator' as const })),
-  ...(['inventory', 'payment', 'shipping'] as const).map((service) => ({ stream: STREAMS.commands, name: CONSUMERS.worker(service), service })),
+  ...SERVICES.map((service) => ({ stream: STREAMS.commands, name: CONSUMERS.worker(service), service })),
 ];
-
-/** Headers every saga message may carry. */
-export const HEADERS = {
-  orderId: 'Saga-Order-Id',
-  traceparent: 'traceparent',
-  tracestate: 'tracestate',
-  dlqReason: 'Dlq-Reason',
-  dlqSubject: 'Dlq-Original-Subject',
-  dlqStream: 'Dlq-Original-Stream',
-  dlqSequence: 'Dlq-Original-Sequence',
-  dlqService: 'Dlq-Service',
-} as const;
 
 export interface Nats {
   nc: NatsConnection;
@@ -142,9 +122,10 @@ function streamConfigs(replicas: number, retentionMs: number): (Partial<StreamCo
   ];
 }
 
+/** Created when the server says there is no such stream, updated when there is; any other answer is thrown. */
 async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
   const name = config.name;
-  const existing = await jsm.streams.info(name).catch(() => null);
+  const existing = await unlessMissing(jsm.streams.info(name), isStreamNotFound);
   if (existing) await jsm.streams.update(name, config);
   else await jsm.streams.add(config);
 }
@@ -165,7 +146,7 @@ async function ensureConsumer(jsm: JetStreamManager, stream: string, spec: Consu
     max_deliver: -1,
     max_ack_pending: 20_000,
   };
-  const existing = await jsm.consumers.info(stream, spec.durable).catch(() => null);
+  const existing = await unlessMissing(jsm.consumers.info(stream, spec.durable), isConsumerNotFound);
   if (existing) {
     await jsm.consumers.update(stream, spec.durable, settings);
     return;
@@ -185,10 +166,11 @@ async function ensureConsumer(jsm: JetStreamManager, stream: string, spec: Consu
  * applying an event twice changes nothing), and it is removed once they exist.
  */
 async function ensureOrchestratorConsumers(jsm: JetStreamManager, ackWaitMs: number): Promise<void> {
-  const legacy = await jsm.consumers.info(STREAMS.events, CONSUMERS.legacyOrchestrator).catch(() => null);
+  const legacy = await unlessMissing(jsm.consumers.info(STREAMS.events, CONSUMERS.legacyOrchestrator), isConsumerNotFound);
   const startSeq = legacy ? legacy.ack_floor.stream_seq + 1 : undefined;
   for (const { durable, filter } of ORCHESTRATOR_CONSUMERS) await ensureConsumer(jsm, STREAMS.events, { durable, filter, ackWaitMs, startSeq });
-  if (legacy) await jsm.consumers.delete(STREAMS.events, CONSUMERS.legacyOrchestrator).catch(() => undefined);
+  // Another instance starting at the same time may have removed it first: that is done too.
+  if (legacy) await unlessMissing(jsm.consumers.delete(STREAMS.events, CONSUMERS.legacyOrchestrator), isConsumerNotFound);
 }
 
 export interface Topology {
@@ -208,18 +190,13 @@ export async function ensureTopology(nats: Nats, config: TopologySettings): Prom
   const ackWaitMs = config.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
   for (const stream of streamConfigs(config.natsReplicas, config.sagaRetentionMs ?? DEFAULT_RETENTION_MS)) await ensureStream(nats.jsm, stream);
   await ensureOrchestratorConsumers(nats.jsm, ackWaitMs);
-  for (const service of ['inventory', 'payment', 'shipping'] as const) {
+  for (const service of SERVICES) {
     await ensureConsumer(nats.jsm, STREAMS.commands, { durable: CONSUMERS.worker(service), filter: SUBJECTS.command(service), ackWaitMs });
   }
   const bucket = (name: string) =>
     nats.kvm.create(name, { replicas: config.natsReplicas, history: 1, storage: StorageType.File });
-  const [sagas, bulkJobs, inventory, payment, shipping] = await Promise.all([
-    bucket(BUCKETS.sagas),
-    bucket(BUCKETS.bulkJobs),
-    bucket(BUCKETS.ledger('inventory')),
-    bucket(BUCKETS.ledger('payment')),
-    bucket(BUCKETS.ledger('shipping')),
-  ]);
+  const ledger = async (service: Service) => [service, await bucket(BUCKETS.ledger(service))] as const;
+  const [sagas, bulkJobs, ledgers] = await Promise.all([bucket(BUCKETS.sagas), bucket(BUCKETS.bulkJobs), Promise.all(SERVICES.map(ledger))]);
   const sagasOnLeader = await nats.kvm.open(BUCKETS.sagas, { allow_direct: false });
-  return { sagas, sagasOnLeader, bulkJobs, ledgers: { inventory, payment, shipping } };
+  return { sagas, sagasOnLeader, bulkJobs, ledgers: Object.fromEntries(ledgers) as Record<Service, KV> };
 }

@@ -4,7 +4,7 @@
  * what a command means for its books.
  */
 import type { KV } from '@nats-io/kv';
-import type { Command } from '../lib/codec.ts';
+import type { CheckedCommand, Command } from '../lib/codec.ts';
 import type { Config } from '../lib/config.ts';
 import type { Logger } from '../lib/logger.ts';
 
@@ -29,7 +29,8 @@ export interface BusinessContext {
   signal: AbortSignal;
 }
 
-export type BusinessFunction = (command: Command, ledger: KV, context: BusinessContext) => Promise<Outcome>;
+/** `command` is decoded and checked (lib/codec.ts): its ids are well formed and its action is its step's. */
+export type BusinessFunction = (command: CheckedCommand, ledger: KV, context: BusinessContext) => Promise<Outcome>;
 
 /** The command's payload once the runtime has checked that it belongs to this service. */
 export type ActionOf<C extends NonNullable<Command['action']['case']>> = Extract<Command['action'], { case: C }>['value'];

@@ -31,7 +31,7 @@ function decideReservation(orderId: string, lines: StockLine[], stock: StockView
 
 export function inventoryBusiness(stock: StockView): BusinessFunction {
   return async (command, ledger) => {
-    const meta = command.meta!;
+    const { meta } = command;
     const { orderId } = meta;
     const { action } = command;
     let decide: (entry: LedgerEntry) => Decision;

@@ -8,7 +8,7 @@
 import { isCasConflict } from '../lib/nats-errors.ts';
 import { listKeys } from '../lib/kv-keys.ts';
 import type { KV } from '@nats-io/kv';
-import { codec, stepFromProto, type CommandMeta } from '../lib/codec.ts';
+import { codec, stepFromProto, type CheckedMeta, type CommandMeta } from '../lib/codec.ts';
 import { isForwardStep, type StepName } from '../machines/index.ts';
 import type { Outcome } from './business.ts';
 
@@ -68,10 +68,9 @@ async function readEntry(kv: KV, orderId: string): Promise<{ entry: LedgerEntry;
  * entry as stored; if another delivery wrote first, the entry is read again and decided again,
  * so two racing deliveries never both take effect.
  */
-export async function applyOnce(kv: KV, meta: CommandMeta, decide: (entry: LedgerEntry) => Decision): Promise<Applied> {
+export async function applyOnce(kv: KV, meta: CheckedMeta, decide: (entry: LedgerEntry) => Decision): Promise<Applied> {
   const { orderId, effectKey, commandId } = meta;
   const step = stepFromProto(meta.step);
-  if (!step) throw new Error(`command ${commandId} has no known step`);
   // A forward step is almost always the first effect of its order in this ledger: try to
   // create the entry straight away and read only if one exists (the create then fails).
   let current: { entry: LedgerEntry; revision: number | null } | null = isForwardStep(step) ? { entry: emptyEntry(orderId), revision: null } : null;

@@ -10,7 +10,7 @@ import { startTelemetry, stopTelemetry } from '../lib/telemetry.ts';
 import { isService } from '../machines/index.ts';
 import { WorkerMetrics } from './metrics.ts';
 import { startWorker } from './runtime.ts';
-import { DEFAULT_WORKER_PORTS, SERVICE_NAMES, SERVICES } from './services.ts';
+import { DEFAULT_WORKER_PORTS, SERVICE_NAMES, SERVICE_OPENERS } from './services.ts';
 
 const name = process.argv[2];
 if (!isService(name)) {
@@ -26,7 +26,7 @@ logger.info({ config: describeConfig(config) }, 'starting worker');
 
 const nats = await connectNats(config, `worker-${name}-${config.instanceId}`);
 const topology = await ensureTopology(nats, config);
-const service = await SERVICES[name](topology.ledgers[name], logger);
+const service = await SERVICE_OPENERS[name](topology.ledgers[name], logger);
 const registry = createRegistry(`worker-${name}`);
 const worker = await startWorker({ service: name, business: service.business, config, nats, topology, logger, metrics: new WorkerMetrics(registry) });
 // /health, /ready and /metrics: WORKER_PORT, else this service's default port; 0 turns it off.

@@ -9,7 +9,7 @@ import { applyOnce, outcomeOf, type Decision, type LedgerEntry } from './ledger.
 export const DECLINED_CUSTOMER = 'cust-declined';
 
 export const payment: BusinessFunction = async (command, ledger) => {
-  const meta = command.meta!;
+  const { meta } = command;
   const { orderId } = meta;
   const { action } = command;
   let decide: (entry: LedgerEntry) => Decision;

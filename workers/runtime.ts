@@ -14,7 +14,6 @@
  * outage (its saga is told "failed transiently", as after transient faults).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { headers as natsHeaders } from '@nats-io/transport-node';
 import type { JsMsg } from '@nats-io/jetstream';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { codec, create, isPoisonMessage, ReplySchema, stepFromProto, type CheckedCommand } from '../lib/codec.ts';
@@ -22,10 +21,11 @@ import type { Config } from '../lib/config.ts';
 import { startConsuming } from '../lib/consume.ts';
 import { deadLetter } from '../lib/dead-letters.ts';
 import type { Logger } from '../lib/logger.ts';
-import { CONSUMERS, HEADERS, STREAMS, SUBJECTS, type Nats, type Topology } from '../lib/topology.ts';
-import { extract, inject, inSpan, SpanKind, SpanStatusCode, type Context, type Span } from '../lib/telemetry.ts';
+import { publish, replyMessage } from '../lib/bus.ts';
+import { CONSUMERS, STREAMS, type Nats, type Topology } from '../lib/topology.ts';
+import { extract, inSpan, SpanKind, SpanStatusCode, type Context, type Span } from '../lib/telemetry.ts';
 import type { WorkerMetrics } from './metrics.ts';
-import { STEPS, type Service } from '../machines/index.ts';
+import { STEPS, type Service, type StepName } from '../machines/index.ts';
 import { TransientError, type BusinessFunction, type Outcome } from './business.ts';
 
 export type WorkerConfig = Pick<
@@ -105,10 +105,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       deliveries: msg.info.deliveryCount,
       outcome,
     });
-    const h = natsHeaders();
-    h.set(HEADERS.orderId, meta.orderId);
-    inject(h, ctx);
-    await nats.js.publish(SUBJECTS.reply(service), codec.reply.encode(reply), { msgID: `reply:${meta.commandId}`, headers: h });
+    await publish(nats.js, replyMessage(service, meta, codec.reply.encode(reply), ctx));
   }
 
   /** Let JetStream deliver the command again later, or give up and let the saga decide. */
@@ -168,13 +165,12 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
           'worker.instance': config.instanceId,
         },
       },
-      (span, ctx) => handleCommand(command, msg, span, ctx),
+      (span, ctx) => handleCommand(command, step, msg, span, ctx),
     );
   }
 
-  async function handleCommand(command: CheckedCommand, msg: JsMsg, span: Span, ctx: Context): Promise<void> {
+  async function handleCommand(command: CheckedCommand, step: StepName, msg: JsMsg, span: Span, ctx: Context): Promise<void> {
     const { meta } = command;
-    const step = stepFromProto(meta.step);
     metrics?.inFlight.inc();
     const stopTimer = metrics?.duration.startTimer({ step });
     try {
@@ -185,7 +181,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       await publishReply(command, msg, replyOutcome(outcome), ctx);
       msg.ack();
       logger.info(
-        { orderId: meta.orderId, step: stepFromProto(meta.step), commandId: meta.commandId, deliveries: msg.info.deliveryCount, ...outcome },
+        { orderId: meta.orderId, step, commandId: meta.commandId, deliveries: msg.info.deliveryCount, ...outcome },
         'command answered',
       );
     } catch (error) {

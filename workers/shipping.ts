@@ -12,7 +12,7 @@ import { refusedByCompensation, undo } from './compensation.ts';
 import { applyOnce, outcomeOf, recordedEffect, type Decision, type LedgerEntry } from './ledger.ts';
 
 export const shipping: BusinessFunction = async (command, ledger, { config, signal }) => {
-  const meta = command.meta!;
+  const { meta } = command;
   const { orderId } = meta;
   const { action } = command;
   let decide: (entry: LedgerEntry) => Decision;

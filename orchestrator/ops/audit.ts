@@ -6,8 +6,9 @@
  */
 import type { JetStreamClient, JetStreamManager, StoredMsg } from '@nats-io/jetstream';
 import { codec } from '../../lib/codec.ts';
-import { isMessageNotFound } from '../../lib/nats-errors.ts';
-import { STREAMS, SUBJECTS } from '../../lib/topology.ts';
+import { unlessMissing } from '../../lib/nats-errors.ts';
+import { SUBJECTS } from '../../lib/bus.ts';
+import { STREAMS } from '../../lib/topology.ts';
 import type { AuditRecord } from '../../api/contract.ts';
 
 export type { AuditRecord };
@@ -19,16 +20,6 @@ const subjectOf = (target: string) => {
   const [kind, id] = target.split(':');
   return kind === 'order' && id ? SUBJECTS.audit(`order.${id}`) : SUBJECTS.audit(kind ?? 'other');
 };
-
-/** `null` when the server answered "no such message"; an outage or timeout is thrown, never "not there". */
-export async function unlessMissing<T>(get: Promise<T | null>): Promise<T | null> {
-  try {
-    return await get;
-  } catch (error) {
-    if (isMessageNotFound(error)) return null;
-    throw error;
-  }
-}
 
 export class AuditLog {
   constructor(

@@ -121,6 +121,7 @@ class JobLease {
         return false;
       }
     });
+    // The caller gets the failure from `attempt`; the queue only orders the writes after it.
     this.queue = attempt.catch(() => undefined);
     return attempt;
   }
@@ -292,7 +293,14 @@ export class BulkJobs {
       clearInterval(heartbeat);
     }
     if (!lease.lost) return;
-    const now = (await this.read(lease.id).catch(() => null))?.job;
+    let now: StoredJob | undefined;
+    try {
+      now = (await this.read(lease.id))?.job;
+    } catch (error) {
+      // Only the log line needs it: the job stops here either way, whoever holds it now.
+      this.logger.warn({ err: error, job: lease.id }, 'bulk job lease lost; cannot read the job now to say why: this instance stops running it');
+      return;
+    }
     if (now?.state === 'cancelled') this.logger.info({ job: lease.id, by: now.cancelledBy?.actor }, 'bulk job cancelled: this instance stops running it');
     else this.logger.warn({ job: lease.id, owner: now?.owner }, 'bulk job lease lost (another instance took it over): this instance stops running it');
   }

@@ -3,21 +3,20 @@
  * payload; redrive one or all back to their original subject (after the cause is fixed);
  * discard one with a reason. Every redrive and discard is audited.
  */
-import { headers as natsHeaders } from '@nats-io/transport-node';
 import type { JetStreamClient, JetStreamManager, StoredMsg } from '@nats-io/jetstream';
 import { toJson } from '@bufbuild/protobuf';
 import { CommandSchema, OrderSubmittedSchema, ReplySchema, codec } from '../../lib/codec.ts';
-import { HEADERS, STREAMS, SUBJECTS } from '../../lib/topology.ts';
-import { DLQ_TRUNCATED_HEADER } from '../../lib/dead-letters.ts';
+import { HEADERS, MSG_IDS, parseSubject, publish, SUBJECTS, type SubjectKind } from '../../lib/bus.ts';
+import { unlessMissing } from '../../lib/nats-errors.ts';
+import { STREAMS } from '../../lib/topology.ts';
+import { DLQ_TRUNCATED_HEADER, originalHeaders } from '../../lib/dead-letters.ts';
 import type { AuditRecord, DeadLetter, DeadLetterPage } from '../../api/contract.ts';
-import { unlessMissing, type AuditLog } from './audit.ts';
+import type { AuditLog } from './audit.ts';
 
 export type { DeadLetter };
 
 /** Who acts, as the audit records it. */
 export type Operator = Pick<AuditRecord, 'actor' | 'authenticatedAs'>;
-
-const DLQ_HEADERS = new Set<string>([HEADERS.dlqReason, HEADERS.dlqSubject, HEADERS.dlqStream, HEADERS.dlqSequence, HEADERS.dlqService]);
 
 /**
  * The subjects a letter can have come from: the ones the saga streams take, whose consumers
@@ -25,37 +24,34 @@ const DLQ_HEADERS = new Set<string>([HEADERS.dlqReason, HEADERS.dlqSubject, HEAD
  * bus can write; redriven as it says, the orchestrator's own credentials would publish it
  * wherever it points (`$JS.API.STREAM.PURGE.SAGA_EVENTS` purges every submission).
  */
-const REDRIVABLE = [SUBJECTS.submittedAll, SUBJECTS.replyAll, SUBJECTS.commandAll];
-
-/** `subject` (no wildcards) is one that `filter` (with `*` and `>`) takes, as NATS matches them. */
-function takes(filter: string, subject: string): boolean {
-  const want = filter.split('.');
-  const got = subject.split('.');
-  if (got.some((token) => token === '' || token === '*' || token === '>' || /\s/.test(token))) return false;
-  for (let i = 0; i < want.length; i++) {
-    if (want[i] === '>') return got.length > i;
-    if (i >= got.length || (want[i] !== '*' && want[i] !== got[i])) return false;
-  }
-  return got.length === want.length;
-}
+const REDRIVABLE: ReadonlySet<SubjectKind> = new Set(['submitted', 'reply', 'command']);
+const REDRIVABLE_FILTERS = [SUBJECTS.submittedAll, SUBJECTS.replyAll, SUBJECTS.commandAll];
 
 /** Why a letter must not be published again as it is, or null when it may be. */
 export function redriveRefusal(letter: Pick<DeadLetter, 'originalSubject' | 'headers'>): string | null {
   const truncated = letter.headers[DLQ_TRUNCATED_HEADER]?.[0];
   if (truncated) return `the letter was cut down to fit the dead-letter stream (${truncated}): it is not the original message, so it cannot be published again`;
-  if (REDRIVABLE.some((filter) => takes(filter, letter.originalSubject))) return null;
-  return `its original subject ${JSON.stringify(letter.originalSubject)} is not one the saga streams take (${REDRIVABLE.join(', ')}): it cannot have come from them, and is not published anywhere`;
+  const kind = parseSubject(letter.originalSubject)?.kind;
+  if (kind && REDRIVABLE.has(kind)) return null;
+  return `its original subject ${JSON.stringify(letter.originalSubject)} is not one the saga streams take (${REDRIVABLE_FILTERS.join(', ')}): it cannot have come from them, and is not published anywhere`;
 }
 
 /** A redrive that was refused (and audited as such): the letter stays waiting. */
 export class RedriveRefused extends Error {}
 
+/** The letter's payload as JSON, read as the message its original subject carries; or why it cannot be. */
 function decode(subject: string, data: Uint8Array): { decoded: unknown; decodeError: string | null } {
   try {
-    if (subject.startsWith('saga.cmd.')) return { decoded: toJson(CommandSchema, codec.command.decode(data)), decodeError: null };
-    if (subject.startsWith('saga.reply.')) return { decoded: toJson(ReplySchema, codec.reply.decode(data)), decodeError: null };
-    if (subject.startsWith('saga.submitted.')) return { decoded: toJson(OrderSubmittedSchema, codec.submission.decode(data)), decodeError: null };
-    return { decoded: null, decodeError: `no message type is known for ${subject}` };
+    switch (parseSubject(subject)?.kind) {
+      case 'command':
+        return { decoded: toJson(CommandSchema, codec.command.decode(data)), decodeError: null };
+      case 'reply':
+        return { decoded: toJson(ReplySchema, codec.reply.decode(data)), decodeError: null };
+      case 'submitted':
+        return { decoded: toJson(OrderSubmittedSchema, codec.submission.decode(data)), decodeError: null };
+      default:
+        return { decoded: null, decodeError: `no message type is known for ${subject}` };
+    }
   } catch (error) {
     return { decoded: null, decodeError: (error as Error).message };
   }
@@ -123,13 +119,9 @@ export class DeadLetterDesk {
       await this.audit.record({ ...operator, action: 'dlq.redrive', target: `dlq:${sequence}`, reason, result: 'refused', detail: refusal });
       throw new RedriveRefused(`dead letter ${sequence} cannot be redriven: ${refusal}`);
     }
-    const h = natsHeaders();
-    for (const [key, values] of message.header) {
-      if (DLQ_HEADERS.has(key)) continue;
-      for (const value of values) h.append(key, value);
-    }
     // The message id makes a double redrive of the same letter a no-op within the dedup window.
-    await this.js.publish(letter.originalSubject, message.data, { headers: h, msgID: `redrive:${STREAMS.deadLetters}:${sequence}` });
+    const msgId = MSG_IDS.redrive(STREAMS.deadLetters, sequence);
+    await publish(this.js, { subject: letter.originalSubject, data: message.data, msgId, headers: originalHeaders(message.header) });
     await this.jsm.streams.deleteMessage(STREAMS.deadLetters, sequence);
     await this.audit.record({ ...operator, action: 'dlq.redrive', target: `dlq:${sequence}`, reason, result: 'applied', detail: `to ${letter.originalSubject} (was: ${letter.reason})` });
     return letter;

@@ -8,12 +8,13 @@
  * blocks the queue and is never redelivered forever.
  */
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import { HEADERS, parseSubject } from '../../lib/bus.ts';
 import { codec, isPoisonMessage, PoisonMessageError } from '../../lib/codec.ts';
 import { startConsuming, type Consumption } from '../../lib/consume.ts';
 import { deadLetter } from '../../lib/dead-letters.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { extract } from '../../lib/telemetry.ts';
-import { CONSUMERS, HEADERS, STREAMS } from '../../lib/topology.ts';
+import { CONSUMERS, STREAMS } from '../../lib/topology.ts';
 import type { Admission } from './admission.ts';
 import type { SagaMetrics } from '../metrics.ts';
 import { replyEventId } from './entry.ts';
@@ -78,8 +79,10 @@ export class Inbox {
 
   private async handle(msg: JsMsg): Promise<void> {
     try {
-      if (msg.subject.startsWith('saga.submitted.')) await this.onSubmission(msg);
-      else if (msg.subject.startsWith('saga.reply.')) await this.onReply(msg);
+      const subject = parseSubject(msg.subject);
+      // Which reply subject a reply came on does not matter: its command id names its step.
+      if (subject?.kind === 'submitted') await this.onSubmission(msg, subject.orderId);
+      else if (subject?.kind === 'reply') await this.onReply(msg);
       else throw new PoisonMessageError(`no handler for subject ${msg.subject}`);
       msg.ack();
     } catch (error) {
@@ -94,9 +97,10 @@ export class Inbox {
     this.metrics?.deadLetters.inc();
   }
 
-  private async onSubmission(msg: JsMsg): Promise<void> {
+  /** `subjectOrderId`: the order its subject names, which must be the one it carries. */
+  private async onSubmission(msg: JsMsg, subjectOrderId: string): Promise<void> {
     const submission = submissionOf(codec.submission.decode(msg.data));
-    if (msg.subject !== `saga.submitted.${submission.order.orderId}`) {
+    if (subjectOrderId !== submission.order.orderId) {
       throw new PoisonMessageError(`submission for ${submission.order.orderId} published on ${msg.subject}`);
     }
     await this.runtime.start(submission, extract(msg.headers));

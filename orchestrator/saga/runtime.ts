@@ -5,14 +5,14 @@
  * message ids. A CAS conflict (another instance, or a timer, got there first) re-applies the
  * event to the fresh entry.
  */
-import { headers as natsHeaders } from '@nats-io/transport-node';
 import type { KV } from '@nats-io/kv';
-import { codec } from '../../lib/codec.ts';
+import { commandMessage, publish, submissionMessage, SUBJECTS } from '../../lib/bus.ts';
+import { codec, isPoisonMessage } from '../../lib/codec.ts';
 import { isCasConflict } from '../../lib/nats-errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { isConnectedNow } from '../../lib/nats-connection.ts';
-import { HEADERS, STREAMS, SUBJECTS, type Nats } from '../../lib/topology.ts';
-import { extractTraceparent, inject, inSpan, SpanKind, traceparentOf, type Context } from '../../lib/telemetry.ts';
+import { STREAMS, type Nats } from '../../lib/topology.ts';
+import { extractTraceparent, inSpan, SpanKind, traceparentOf, type Context } from '../../lib/telemetry.ts';
 import type { Link } from '@opentelemetry/api';
 import type { SagaMetrics } from '../metrics.ts';
 import { isFinished, parseCommandId, type SagaEvent } from '../../machines/index.ts';
@@ -40,8 +40,6 @@ export interface StepOptions {
 }
 
 const MAX_CAS_ATTEMPTS = 50;
-
-export { isCasConflict };
 
 async function readFrom(bucket: KV, orderId: string): Promise<StoredSaga | null> {
   const found = await bucket.get(orderId);
@@ -89,14 +87,10 @@ export class SagaRuntime {
    * same message goes out again until one comes; the outcome says only what is known.
    */
   async submit(submission: Submission): Promise<SubmitOutcome> {
-    const { order } = submission;
     const data = codec.submission.encode(submissionToProto(submission, Date.now()));
-    const h = natsHeaders();
-    h.set(HEADERS.orderId, order.orderId);
-    h.set(HEADERS.traceparent, submission.traceparent);
-    const subject = SUBJECTS.submitted(order.orderId);
+    const message = submissionMessage(submission.order.orderId, data, submission.traceparent);
     return publishUntilKnown(
-      (timeout) => this.nats.js.publish(subject, data, { msgID: order.orderId, headers: h, timeout }),
+      (timeout) => publish(this.nats.js, message, timeout),
       () => isConnectedNow(this.nats.nc),
     );
   }
@@ -104,16 +98,18 @@ export class SagaRuntime {
   /**
    * The order's stored submission, by a direct get on the events stream (it stays there for
    * SAGA_RETENTION): one lookup tells whether an Idempotency-Key's order exists, whatever the
-   * size of the stream or the bucket. Null only for the server's definite "no such message";
-   * an outage throws.
+   * size of the stream or the bucket. Null for the server's definite "no such message", and for
+   * a stored message that is no valid submission (the inbox dead-letters it: no saga starts from
+   * it); an outage throws.
    */
   async findSubmission(orderId: string): Promise<Submission | null> {
     const stored = await this.nats.jsm.direct.getMessage(STREAMS.events, { last_by_subj: SUBJECTS.submitted(orderId) });
     if (!stored) return null;
     try {
       return submissionOf(codec.submission.decode(stored.data));
-    } catch {
-      return null;
+    } catch (error) {
+      if (isPoisonMessage(error)) return null;
+      throw error;
     }
   }
 
@@ -275,14 +271,8 @@ export class SagaRuntime {
     const traceContext = { traceparent: traceparentOf(ctx), tracestate: '' };
     await Promise.all(
       entry.outbox.map(async (command) => {
-        const message = buildCommand(entry.snapshot.context, command, traceContext);
-        const h = natsHeaders();
-        h.set(HEADERS.orderId, entry.orderId);
-        inject(h, ctx);
-        await this.nats.js.publish(SUBJECTS.command(command.service), codec.command.encode(message), {
-          msgID: command.commandId,
-          headers: h,
-        });
+        const data = codec.command.encode(buildCommand(entry.snapshot.context, command, traceContext));
+        await publish(this.nats.js, commandMessage(command.service, { orderId: entry.orderId, commandId: command.commandId }, data, ctx));
       }),
     );
   }

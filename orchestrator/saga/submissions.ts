@@ -1,9 +1,10 @@
 /** Conversions between the wire's OrderSubmitted and the runtime's Submission. Pure. */
-import { create, LineItemSchema, OrderSchema, OrderSubmittedSchema, TraceContextSchema, type OrderSubmitted } from '../../lib/codec.ts';
+import { create, LineItemSchema, OrderSchema, OrderSubmittedSchema, TraceContextSchema, type CheckedSubmission, type OrderSubmitted } from '../../lib/codec.ts';
 import type { Submission } from './entry.ts';
 
-export function submissionOf(message: OrderSubmitted): Submission {
-  const order = message.order!;
+/** A decoded submission (the codec checked that it carries its order) as the runtime's Submission. */
+export function submissionOf(message: CheckedSubmission): Submission {
+  const { order } = message;
   return {
     order: {
       orderId: order.orderId,

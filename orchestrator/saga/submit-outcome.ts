@@ -9,8 +9,8 @@
  * "Not stored" is said only when nothing can have been stored: no attempt left this process (the
  * connection was down or closed) or the server refused every attempt that did.
  */
-import { JetStreamApiError, type PubAck } from '@nats-io/jetstream';
-import { isNoResponders, isNotSent } from '../../lib/nats-errors.ts';
+import type { PubAck } from '@nats-io/jetstream';
+import { isNotSent, isPublishRefused } from '../../lib/nats-errors.ts';
 
 export type SubmitOutcome =
   | { kind: 'stored'; duplicate: boolean; attempts: number }
@@ -29,11 +29,6 @@ export const SUBMIT_POLICY: SubmitPolicy = { attemptTimeoutMs: 2_000, budgetMs: 
 
 const RECHECK_MS = 100;
 const MIN_ATTEMPT_MS = 250;
-
-/** The server answered and stored nothing: it refused, or no stream listened. */
-function refusedByServer(error: unknown): boolean {
-  return error instanceof JetStreamApiError || isNoResponders(error);
-}
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -62,7 +57,7 @@ export async function publishUntilKnown(
       const ack = await publish(Math.max(MIN_ATTEMPT_MS, Math.min(policy.attemptTimeoutMs, left)));
       return { kind: 'stored', duplicate: ack.duplicate, attempts };
     } catch (error) {
-      const definite = isNotSent(error) || refusedByServer(error);
+      const definite = isNotSent(error) || isPublishRefused(error);
       if (definite && !maybeSent) return { kind: 'notStored', reason: (error as Error).message };
       if (!definite) maybeSent = true;
       else await sleep(Math.min(RECHECK_MS, Math.max(0, deadline - performance.now())));

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
-import { codec, CommandSchema, create, stepToProto, type Command, type Reply } from '../../lib/codec.ts';
+import { codec, CommandSchema, create, stepToProto, type CheckedCommand, type Command, type Reply } from '../../lib/codec.ts';
 import { loadConfig, type Config } from '../../lib/config.ts';
 import { createLogger } from '../../lib/logger.ts';
 import { connectNats, ensureTopology, HEADERS, STREAMS, SUBJECTS, type Nats, type Topology } from '../../lib/topology.ts';
@@ -15,7 +15,7 @@ import { newTraceContext } from '../../lib/trace.ts';
 import { commandIdFor, effectKeyFor, STEPS, type Service, type StepName } from '../../machines/index.ts';
 import { listLedger, type LedgerEntry } from '../../workers/ledger.ts';
 import { startWorker, type WorkerConfig } from '../../workers/runtime.ts';
-import { SERVICES } from '../../workers/services.ts';
+import { SERVICE_OPENERS } from '../../workers/services.ts';
 
 // The worker runs in this process: give it the tracer every service starts with (exporting nothing).
 startTelemetry('worker-test', { otelEndpoint: undefined, instanceId: 'test', traceSampleRatio: 1 });
@@ -71,6 +71,9 @@ export const commands = {
   cancelShipment: (orderId: string, attempt = 1) =>
     commandFor(orderId, 'cancelShipment', { case: 'cancelShipment', value: { reason: 'customer cancelled' } }, attempt),
 };
+
+/** A command as a worker takes it: decoded and checked (throws for one the codec refuses). */
+export const checked = (command: Command): CheckedCommand => codec.command.decode(codec.command.encode(command));
 
 // Each step's action case is named after the step.
 const stepName = (command: Command) => command.action.case as StepName;
@@ -139,7 +142,7 @@ export async function startHarness(): Promise<WorkerHarness> {
     topology,
     config,
     async startService(service, overrides = {}, options = {}) {
-      const opened = await SERVICES[service](topology.ledgers[service], logger);
+      const opened = await SERVICE_OPENERS[service](topology.ledgers[service], logger);
       const worker = await startWorker({
         service,
         business: opened.business,

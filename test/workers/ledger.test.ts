@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyOnce, listLedger, totalsOf, type Decision } from '../../workers/ledger.ts';
-import { commands, oid, startHarness, type WorkerHarness } from './harness.ts';
+import { checked, commands, oid, startHarness, type WorkerHarness } from './harness.ts';
 
 let h: WorkerHarness;
 beforeAll(async () => {
@@ -18,7 +18,7 @@ describe('ledger', () => {
   it('books one effect when many deliveries and attempts of a step race, and all get that effect', async () => {
     const kv = h.topology.ledgers.inventory;
     const attempts = Array.from({ length: 12 }, (_, i) => commands.reserve(oid('ord-race-1'), [{ sku: 'PEN', quantity: 5 }], (i % 3) + 1));
-    const applied = await Promise.all(attempts.map((command) => applyOnce(kv, command.meta!, () => reserveFive)));
+    const applied = await Promise.all(attempts.map((command) => applyOnce(kv, checked(command).meta, () => reserveFive)));
 
     const winners = new Set(applied.map(({ effect }) => JSON.stringify(effect)));
     expect(winners.size).toBe(1);
@@ -32,8 +32,8 @@ describe('ledger', () => {
     const reserve = commands.reserve(oid('ord-race-2'), [{ sku: 'PEN', quantity: 5 }]);
     const release = commands.release(oid('ord-race-2'), [{ sku: 'PEN', quantity: 5 }]);
     await Promise.all([
-      applyOnce(kv, reserve.meta!, () => reserveFive),
-      applyOnce(kv, release.meta!, () => ({ outcome: 'succeeded', reference: 'rls', items: [] })),
+      applyOnce(kv, checked(reserve).meta, () => reserveFive),
+      applyOnce(kv, checked(release).meta, () => ({ outcome: 'succeeded', reference: 'rls', items: [] })),
     ]);
 
     const entry = (await listLedger(kv)).find((e) => e.orderId === oid('ord-race-2'))!;

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CONSUMERS, STREAMS } from '../../lib/topology.ts';
 import { effectOfStep, totalsOf } from '../../workers/ledger.ts';
 import { shipping } from '../../workers/shipping.ts';
-import { commands, oid, eventually, logger, outcomeOf, startHarness, type WorkerHarness } from './harness.ts';
+import { checked, commands, oid, eventually, logger, outcomeOf, startHarness, type WorkerHarness } from './harness.ts';
 
 let h: WorkerHarness;
 beforeAll(async () => {
@@ -62,7 +62,7 @@ describe('shipping worker', () => {
 
     // Another instance takes the cancel while this one still hangs in the shipment.
     const context = { config: { slowShippingMs: 0 }, logger, signal: new AbortController().signal };
-    const cancelled = await shipping(commands.cancelShipment(oid('ord-ship-slow')), h.topology.ledgers.shipping, context);
+    const cancelled = await shipping(checked(commands.cancelShipment(oid('ord-ship-slow'))), h.topology.ledgers.shipping, context);
     expect(cancelled).toMatchObject({ kind: 'succeeded' });
 
     expect(outcomeOf(await h.reply(create.meta!.commandId))).toMatchObject({ kind: 'failed', code: 'ALREADY_CANCELLED' });
