@@ -53,19 +53,10 @@ const deadlines = new DeadlineScheduler(runtime, logger, config.stepTimeoutMs, u
 deadlines.attach(catalog);
 deadlines.start();
 
-// Recovery, once the catalog has caught up with the bucket: a crash between a step's write and
-// its publish leaves commands in the outbox. Only what happens from then on counts as traffic.
+// Recovery, once the catalog has caught up with the bucket. Only what happens from then on counts as traffic.
 void catalog.ready.then(async () => {
   loadMeter.attach(catalog);
-  let republished = 0;
-  for (const summary of catalog.unfinished()) {
-    if (summary.status !== 'running' || !summary.pending) continue;
-    const stored = await runtime.read(summary.orderId).catch(() => null);
-    if (stored) {
-      await runtime.publishOutbox(stored.entry).catch((error: unknown) => logger.warn({ err: error, orderId: summary.orderId }, 'could not re-publish an outbox; the step deadline retries it'));
-      republished++;
-    }
-  }
+  const republished = await runtime.recoverOutboxes(catalog.unfinished());
   logger.info({ sagas: catalog.size, republished }, 'catalog caught up; outboxes of running sagas re-published');
 });
 

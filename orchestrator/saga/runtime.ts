@@ -263,6 +263,29 @@ export class SagaRuntime {
   }
 
   /**
+   * After a restart: a crash between a step's write and its publish left commands in the
+   * outbox. Re-publish the outbox of every running saga with a step pending (ids are
+   * deterministic, so a command that did go out is de-duplicated). A saga gone since is
+   * skipped; one that cannot be read or published now is left to its step deadline, which
+   * sends the command again. Returns how many outboxes went out.
+   */
+  async recoverOutboxes(sagas: Iterable<SagaSummary>): Promise<number> {
+    let republished = 0;
+    for (const summary of sagas) {
+      if (summary.status !== 'running' || !summary.pending) continue;
+      try {
+        const stored = await this.read(summary.orderId);
+        if (!stored) continue;
+        await this.publishOutbox(stored.entry);
+        republished++;
+      } catch (error) {
+        this.logger.warn({ err: error, orderId: summary.orderId }, 'could not re-publish an outbox now; the step deadline sends the command again');
+      }
+    }
+    return republished;
+  }
+
+  /**
    * Publish the entry's pending commands. Safe to repeat: ids are deterministic and effects
    * idempotent. Commands continue the step's span (`ctx`); re-published at start-up, the order's trace.
    */

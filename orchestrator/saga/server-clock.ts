@@ -60,5 +60,6 @@ export async function calibrate(clock: ServerClock, jsm: JetStreamManager, strea
   });
   const seenAt = clock.now();
   clock.storedAt(Date.parse(info.created), seenAt);
+  // Deliberately unchecked: a probe whose delete fails (gone already, or an outage) expires by itself after inactive_threshold.
   await jsm.consumers.delete(stream, info.name).catch(() => undefined);
 }
