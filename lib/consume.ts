@@ -47,7 +47,6 @@ const describe = (error: unknown): string => (error instanceof Error ? `${error.
 export interface Consumption {
   /** Stop pulling, then wait for the messages in flight to settle. */
   stop(): Promise<void>;
-  readonly inFlight: number;
   /** Messages taken and not yet settled: in flight, or about to start. */
   readonly held: number;
 }
@@ -163,9 +162,6 @@ export async function startConsuming(options: ConsumeOptions): Promise<Consumpti
   }
 
   return {
-    get inFlight() {
-      return inFlight.size;
-    },
     get held() {
       return held.size;
     },

@@ -6,15 +6,15 @@
  *    outbound buffer at the end of every microtask that wrote to it, so the sagas a turn works
  *    on (each awaiting a KV write, then publishing, then acking) make one socket write, and one
  *    read on the server, per await. Holding frames until `setImmediate` joins everything a turn
- *    wrote into one write; the wait is at most the rest of that turn. Measured on 2 cores,
- *    10,000 orders closed loop, four runs each: nats-server CPU per saga 0.59 -> 0.47-0.51 ms,
- *    the whole system's 2.31 -> 2.11-2.24 ms.
+ *    wrote into one write; the wait is at most the rest of that turn (the figures are in
+ *    bench/RESULTS.md).
  * 2. Requests (every JetStream publish, KV write and API call is one) go through a `RequestMux`:
  *    one inbox, one sweep of deadlines, no Error built per answered request (see request-mux.ts).
  *
  * This mirrors `connect` of `@nats-io/transport-node` and `NatsConnectionImpl.connect` (set the
- * transport factory, then connect) with subclasses of their classes; `test/system` exercises it
- * in every service and `test/system/nats-connection.test.ts` on its own.
+ * transport factory, then connect) with subclasses of their classes, so the @nats-io packages are
+ * pinned to exact versions in package.json; `test/system` exercises it in every service and
+ * `test/system/nats-connection.test.ts` on its own.
  */
 import {
   InvalidArgumentError,

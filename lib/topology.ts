@@ -96,8 +96,7 @@ export async function connectNats(config: Pick<Config, 'natsUrl'> & { natsAuth?:
     reconnectTimeWait: 250,
     waitOnFirstConnect: true,
     // Otherwise each request the library itself makes (ours go through lib/request-mux.ts) and
-    // each subscription builds an Error up front to keep its caller's stack: measured as 11% of
-    // the orchestrator's CPU under load before the mux, for stacks nobody reads.
+    // each subscription builds an Error up front to keep its caller's stack, for stacks nobody reads.
     noAsyncTraces: true,
   });
   const jsm = await jetstreamManager(nc);

@@ -1,8 +1,6 @@
 /** A worker's metrics: commands handled by outcome, handling time, handlers busy now. */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
-export type CommandOutcome = 'succeeded' | 'failed' | 'transient' | 'gave_up' | 'poison';
-
 export class WorkerMetrics {
   readonly commands: Counter<'step' | 'outcome'>;
   readonly duration: Histogram<'step'>;
