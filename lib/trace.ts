@@ -3,7 +3,6 @@
  * headers. Only the OpenTelemetry API, not the SDK (lib/telemetry.ts starts that), so the bus
  * module and whatever reads subjects need not load it.
  */
-import { randomBytes } from 'node:crypto';
 import { propagation, ROOT_CONTEXT, type Context, type TextMapGetter, type TextMapSetter } from '@opentelemetry/api';
 
 /** A W3C trace context, as a message payload carries it. */
@@ -13,10 +12,6 @@ export interface TraceContext {
 }
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
-
-export function newTraceContext(): TraceContext {
-  return { traceparent: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`, tracestate: '' };
-}
 
 export function traceIdOf(traceparent: string | undefined): string | undefined {
   return traceparent ? TRACEPARENT.exec(traceparent)?.[1] : undefined;

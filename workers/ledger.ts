@@ -6,7 +6,6 @@
  * instead of a second effect.
  */
 import { isCasConflict } from '../lib/nats-errors.ts';
-import { listKeys } from '../lib/kv-keys.ts';
 import type { KV } from '@nats-io/kv';
 import { codec, stepFromProto, type CheckedMeta, type CommandMeta } from '../lib/codec.ts';
 import { isForwardStep, type StepName } from '../machines/index.ts';
@@ -56,7 +55,8 @@ export interface Applied {
 
 const emptyEntry = (orderId: string): LedgerEntry => ({ orderId, effects: {} });
 
-async function readEntry(kv: KV, orderId: string): Promise<{ entry: LedgerEntry; revision: number | null }> {
+/** One order's entry in a ledger bucket (empty when the order has none). */
+export async function readEntry(kv: KV, orderId: string): Promise<{ entry: LedgerEntry; revision: number | null }> {
   const stored = await kv.get(orderId);
   if (!stored || stored.operation !== 'PUT') return { entry: emptyEntry(orderId), revision: null };
   return { entry: codec.json.decode<LedgerEntry>(stored.value), revision: stored.revision };
@@ -105,35 +105,4 @@ export function outcomeOf(effect: EffectRecord): Outcome {
   return effect.outcome === 'succeeded'
     ? { kind: 'succeeded', reference: effect.reference ?? '' }
     : { kind: 'failed', code: effect.code ?? 'FAILED', message: effect.message ?? '' };
-}
-
-export const unitsOf = (effect: EffectRecord): number => (effect.items ?? []).reduce((sum, line) => sum + line.quantity, 0);
-
-/** Every order's entry in a ledger bucket. */
-export async function listLedger(kv: KV): Promise<LedgerEntry[]> {
-  const keys = await listKeys(kv);
-  const entries = await Promise.all(keys.map(async (key) => (await readEntry(kv, key)).entry));
-  return entries.filter((entry) => Object.keys(entry.effects).length > 0);
-}
-
-export interface StepTotals {
-  succeeded: number;
-  failed: number;
-  tombstones: number;
-  /** Stock units the step's effects moved. */
-  units: number;
-  amountCents: number;
-}
-
-/** What the effects of some orders add up to, per step: e.g. units reserved − released. */
-export function totalsOf(entries: LedgerEntry[]): Partial<Record<StepName, StepTotals>> {
-  const totals: Partial<Record<StepName, StepTotals>> = {};
-  for (const effect of entries.flatMap((entry) => Object.values(entry.effects))) {
-    const sum = (totals[effect.step] ??= { succeeded: 0, failed: 0, tombstones: 0, units: 0, amountCents: 0 });
-    sum[effect.outcome] += 1;
-    if (effect.tombstone) sum.tombstones += 1;
-    sum.units += unitsOf(effect);
-    sum.amountCents += effect.amountCents ?? 0;
-  }
-  return totals;
 }

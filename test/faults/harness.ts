@@ -25,7 +25,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import { codec, stepFromProto } from '../../lib/codec.ts';
 import { BUCKETS, DURABLE_CONSUMERS, STREAMS, SUBJECTS } from '../../lib/topology.ts';
-import { listLedger } from '../../workers/ledger.ts';
+import { listLedger } from '../support/ledger.ts';
 import { checkBooks, type BooksReport } from '../support/books.ts';
 import { EXPECTED_STATUS, orderFor, SCENARIOS, type Scenario } from '../support/orders.ts';
 import type { TestSystem } from '../support/system.ts';

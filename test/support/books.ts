@@ -7,7 +7,8 @@ import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { BUCKETS } from '../../lib/topology.ts';
 import type { StepName } from '../../machines/index.ts';
-import { listLedger, unitsOf, type LedgerEntry } from '../../workers/ledger.ts';
+import type { LedgerEntry } from '../../workers/ledger.ts';
+import { listLedger, unitsOf } from './ledger.ts';
 
 export interface OrderOutcome {
   orderId: string;

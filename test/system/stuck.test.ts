@@ -9,7 +9,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { BUCKETS, CONSUMERS, STREAMS } from '../../lib/topology.ts';
-import { listLedger } from '../../workers/ledger.ts';
+import { listLedger } from '../support/ledger.ts';
 import { checkBooks } from '../support/books.ts';
 import { waitUntilSettled } from '../support/orders.ts';
 import { startSystem, until, type TestSystem } from '../support/system.ts';

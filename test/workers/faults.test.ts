@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { codec, CommandSchema, create, OrderSubmittedSchema, type Command } from '../../lib/codec.ts';
-import { totalsOf } from '../../workers/ledger.ts';
+import { totalsOf } from '../support/ledger.ts';
 import { backoffDelayMs, startWorker } from '../../workers/runtime.ts';
 import { commands, oid, eventually, logger, outcomeOf, startHarness, type WorkerHarness } from './harness.ts';
 

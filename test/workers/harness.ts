@@ -11,15 +11,22 @@ import { loadConfig, type Config } from '../../lib/config.ts';
 import { createLogger } from '../../lib/logger.ts';
 import { connectNats, ensureTopology, HEADERS, STREAMS, SUBJECTS, type Nats, type Topology } from '../../lib/topology.ts';
 import { startTelemetry } from '../../lib/telemetry.ts';
-import { newTraceContext } from '../../lib/trace.ts';
+import { randomBytes } from 'node:crypto';
+import type { TraceContext } from '../../lib/trace.ts';
 import { commandIdFor, effectKeyFor, STEPS, type Service, type StepName } from '../../machines/index.ts';
-import { listLedger, type LedgerEntry } from '../../workers/ledger.ts';
+import type { LedgerEntry } from '../../workers/ledger.ts';
+import { listLedger } from '../support/ledger.ts';
 import { startWorker, type WorkerConfig } from '../../workers/runtime.ts';
 import { SERVICE_OPENERS } from '../../workers/services.ts';
 
 // The worker runs in this process: give it the tracer every service starts with (exporting nothing).
 startTelemetry('worker-test', { otelEndpoint: undefined, instanceId: 'test', traceSampleRatio: 1 });
 import { startNats, type TestNats } from '../support/nats-server.ts';
+
+/** A fresh W3C trace context, as a command sent by a new order would carry. */
+function newTraceContext(): TraceContext {
+  return { traceparent: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`, tracestate: '' };
+}
 
 export const logger = createLogger('worker-test', { logLevel: process.env.LOG_LEVEL ?? 'silent', logPretty: false, instanceId: 'test' });
 

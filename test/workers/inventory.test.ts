@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HEADERS } from '../../lib/topology.ts';
 import { traceIdOf } from '../../lib/trace.ts';
-import { totalsOf } from '../../workers/ledger.ts';
+import { totalsOf } from '../support/ledger.ts';
 import { commands, oid, eventually, outcomeOf, startHarness, type WorkerHarness } from './harness.ts';
 
 let h: WorkerHarness;

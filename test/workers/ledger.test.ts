@@ -3,7 +3,8 @@
  * order at the same moment, which per-order ordering inside one process cannot prevent.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyOnce, listLedger, totalsOf, type Decision } from '../../workers/ledger.ts';
+import { applyOnce, type Decision } from '../../workers/ledger.ts';
+import { listLedger, totalsOf } from '../support/ledger.ts';
 import { checked, commands, oid, startHarness, type WorkerHarness } from './harness.ts';
 
 let h: WorkerHarness;

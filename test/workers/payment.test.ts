@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { effectOfStep, totalsOf } from '../../workers/ledger.ts';
+import { effectOfStep } from '../../workers/ledger.ts';
+import { totalsOf } from '../support/ledger.ts';
 import { commands, oid, outcomeOf, startHarness, type WorkerHarness } from './harness.ts';
 
 let h: WorkerHarness;

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CONSUMERS, STREAMS } from '../../lib/topology.ts';
-import { effectOfStep, totalsOf } from '../../workers/ledger.ts';
+import { effectOfStep } from '../../workers/ledger.ts';
+import { totalsOf } from '../support/ledger.ts';
 import { shipping } from '../../workers/shipping.ts';
 import { checked, commands, oid, eventually, logger, outcomeOf, startHarness, type WorkerHarness } from './harness.ts';
 
