@@ -21,6 +21,7 @@ import { SERVICES, type Service } from '../machines/index.ts';
 import { SUBJECTS } from './bus.ts';
 import type { Config, NatsAuth } from './config.ts';
 import { isConsumerNotFound, isStreamNotFound, unlessMissing } from './nats-errors.ts';
+import { inboxPrefixOf, isNatsIdentity, type NatsIdentity } from './nats-permissions.ts';
 
 // The bus's names, for what imported them from here before lib/bus.ts held them.
 export { HEADERS, SUBJECTS } from './bus.ts';
@@ -73,6 +74,8 @@ export interface Nats {
   js: JetStreamClient;
   jsm: JetStreamManager;
   kvm: Kvm;
+  /** The system's NATS user this connection is (lib/nats-permissions.ts), when it is one: what it may set up. */
+  identity?: NatsIdentity;
 }
 
 function authOptions(auth: NatsAuth | undefined) {
@@ -87,9 +90,13 @@ function authOptions(auth: NatsAuth | undefined) {
 }
 
 export async function connectNats(config: Pick<Config, 'natsUrl'> & { natsAuth?: NatsAuth }, name: string): Promise<Nats> {
+  const user = config.natsAuth?.user;
+  const identity = isNatsIdentity(user) ? user : undefined;
   const nc = await connectToNats({
     servers: config.natsUrl.split(',').map((s) => s.trim()),
     ...authOptions(config.natsAuth),
+    // Answers come to an inbox only this user may subscribe to (lib/nats-permissions.ts).
+    ...(identity ? { inboxPrefix: inboxPrefixOf(identity) } : {}),
     name,
     // A service outlives NATS restarts: reconnect forever, quickly.
     maxReconnectAttempts: -1,
@@ -100,7 +107,7 @@ export async function connectNats(config: Pick<Config, 'natsUrl'> & { natsAuth?:
     noAsyncTraces: true,
   });
   const jsm = await jetstreamManager(nc);
-  return { nc, js: jetstream(nc), jsm, kvm: new Kvm(nc) };
+  return { nc, js: jetstream(nc), jsm, kvm: new Kvm(nc), ...(identity ? { identity } : {}) };
 }
 
 function streamConfigs(replicas: number, retentionMs: number): (Partial<StreamConfig> & { name: string })[] {
@@ -185,7 +192,18 @@ export interface Topology {
 
 export type TopologySettings = Pick<Config, 'natsReplicas'> & Partial<Pick<Config, 'ackWaitMs' | 'sagaRetentionMs'>>;
 
+/** How long a worker waits at start-up for the orchestrator to have created its consumer and ledger. */
+const WORKER_TOPOLOGY_WAIT_MS = 120_000;
+
+/**
+ * Streams, consumers and buckets, created or brought up to date: by the orchestrator (or an
+ * identity the server lets do everything, such as the tests' own). A worker's identity may not
+ * create any of them (lib/nats-permissions.ts): it looks up its own consumer and ledger, waiting
+ * for the orchestrator to have created them, and touches nothing else.
+ */
 export async function ensureTopology(nats: Nats, config: TopologySettings): Promise<Topology> {
+  const worker = SERVICES.find((service) => service === nats.identity);
+  if (worker) return openWorkerTopology(nats, worker);
   const ackWaitMs = config.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
   for (const stream of streamConfigs(config.natsReplicas, config.sagaRetentionMs ?? DEFAULT_RETENTION_MS)) await ensureStream(nats.jsm, stream);
   await ensureOrchestratorConsumers(nats.jsm, ackWaitMs);
@@ -198,4 +216,27 @@ export async function ensureTopology(nats: Nats, config: TopologySettings): Prom
   const [sagas, bulkJobs, ledgers] = await Promise.all([bucket(BUCKETS.sagas), bucket(BUCKETS.bulkJobs), Promise.all(SERVICES.map(ledger))]);
   const sagasOnLeader = await nats.kvm.open(BUCKETS.sagas, { allow_direct: false });
   return { sagas, sagasOnLeader, bulkJobs, ledgers: Object.fromEntries(ledgers) as Record<Service, KV> };
+}
+
+/** A worker's view: its consumer and ledger once they exist; the other buckets bound without a call (it may not use them). */
+async function openWorkerTopology(nats: Nats, service: Service): Promise<Topology> {
+  const deadline = Date.now() + WORKER_TOPOLOGY_WAIT_MS;
+  const ledgerName = BUCKETS.ledger(service);
+  for (;;) {
+    const [consumer, ledger] = await Promise.all([
+      unlessMissing(nats.jsm.consumers.info(STREAMS.commands, CONSUMERS.worker(service)), (error) => isConsumerNotFound(error) || isStreamNotFound(error)),
+      unlessMissing(nats.jsm.streams.info(`KV_${ledgerName}`), isStreamNotFound),
+    ]);
+    if (consumer && ledger) break;
+    if (Date.now() > deadline) {
+      throw new Error(`worker ${service}: its consumer ${CONSUMERS.worker(service)} or its ledger ${ledgerName} is still missing after ${WORKER_TOPOLOGY_WAIT_MS / 1000} s: the orchestrator creates them at its start`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  const bind = (name: string) => nats.kvm.open(name);
+  const ledgers = Object.fromEntries(
+    await Promise.all(SERVICES.map(async (s) => [s, s === service ? await nats.kvm.create(ledgerName, { history: 1, storage: StorageType.File }) : await bind(BUCKETS.ledger(s))] as const)),
+  ) as Record<Service, KV>;
+  const [sagas, bulkJobs] = await Promise.all([bind(BUCKETS.sagas), bind(BUCKETS.bulkJobs)]);
+  return { sagas, sagasOnLeader: sagas, bulkJobs, ledgers };
 }

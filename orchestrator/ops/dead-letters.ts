@@ -10,6 +10,7 @@ import { HEADERS, MSG_IDS, parseSubject, publish, SUBJECTS, type SubjectKind } f
 import { unlessMissing } from '../../lib/nats-errors.ts';
 import { STREAMS } from '../../lib/topology.ts';
 import { DLQ_TRUNCATED_HEADER, originalHeaders } from '../../lib/dead-letters.ts';
+import { redrivableSubjects } from '../../lib/nats-permissions.ts';
 import type { AuditRecord, DeadLetter, DeadLetterPage } from '../../api/contract.ts';
 import type { AuditLog } from './audit.ts';
 
@@ -20,20 +21,47 @@ export type Operator = Pick<AuditRecord, 'actor' | 'authenticatedAs'>;
 
 /**
  * The subjects a letter can have come from: the ones the saga streams take, whose consumers
- * check every message. A letter is only a message on `saga.dlq.*` with headers anyone on the
- * bus can write; redriven as it says, the orchestrator's own credentials would publish it
- * wherever it points (`$JS.API.STREAM.PURGE.SAGA_EVENTS` purges every submission).
+ * check every message. A letter is only a message on `saga.dlq.*` with headers its writer chose;
+ * redriven as it says, the orchestrator's own credentials would publish it wherever it points
+ * (`$JS.API.STREAM.PURGE.SAGA_EVENTS` purges every submission).
  */
 const REDRIVABLE: ReadonlySet<SubjectKind> = new Set(['submitted', 'reply', 'command']);
 const REDRIVABLE_FILTERS = [SUBJECTS.submittedAll, SUBJECTS.replyAll, SUBJECTS.commandAll];
 
-/** Why a letter must not be published again as it is, or null when it may be. */
-export function redriveRefusal(letter: Pick<DeadLetter, 'originalSubject' | 'headers'>): string | null {
+/** The subjects a source's letters can name, as text: `saga.submitted.*, saga.reply.inventory…`. */
+function describeRedrivable(source: string): string {
+  const subjects = redrivableSubjects(source).map(({ kind, service }) =>
+    kind === 'submitted' ? SUBJECTS.submittedAll : kind === 'reply' ? SUBJECTS.reply(service!) : SUBJECTS.command(service!),
+  );
+  return subjects.length > 0 ? subjects.join(', ') : 'none';
+}
+
+/**
+ * Why a letter must not be published again as it is, or null when it may be. Who wrote a letter
+ * is its subject, `saga.dlq.<source>`: each service may publish only on its own
+ * (lib/nats-permissions.ts), while its headers say whatever the writer put there. A letter may
+ * name only a subject its source consumes: the orchestrator's a submission or a worker's reply,
+ * a worker's a command to itself.
+ */
+export function redriveRefusal(letter: Pick<DeadLetter, 'originalSubject' | 'headers'>, letterSubject: string): string | null {
   const truncated = letter.headers[DLQ_TRUNCATED_HEADER]?.[0];
   if (truncated) return `the letter was cut down to fit the dead-letter stream (${truncated}): it is not the original message, so it cannot be published again`;
-  const kind = parseSubject(letter.originalSubject)?.kind;
-  if (kind && REDRIVABLE.has(kind)) return null;
-  return `its original subject ${JSON.stringify(letter.originalSubject)} is not one the saga streams take (${REDRIVABLE_FILTERS.join(', ')}): it cannot have come from them, and is not published anywhere`;
+  const original = parseSubject(letter.originalSubject);
+  if (!original || !REDRIVABLE.has(original.kind)) {
+    return `its original subject ${JSON.stringify(letter.originalSubject)} is not one the saga streams take (${REDRIVABLE_FILTERS.join(', ')}): it cannot have come from them, and is not published anywhere`;
+  }
+  const written = parseSubject(letterSubject);
+  if (written?.kind !== 'deadLetter') return `the letter is on ${JSON.stringify(letterSubject)}, not on a dead-letter subject (${SUBJECTS.deadLetterAll})`;
+  const source = written.source;
+  const claimed = letter.headers[HEADERS.dlqService]?.[0];
+  if (claimed !== undefined && claimed !== source) {
+    return `the letter says it comes from ${JSON.stringify(claimed)} but was written on ${letterSubject}, by ${JSON.stringify(source)}: a forged letter is not published anywhere`;
+  }
+  const legitimate = redrivableSubjects(source).some(
+    ({ kind, service }) => kind === original.kind && (service === undefined || ('service' in original && original.service === service)),
+  );
+  if (legitimate) return null;
+  return `its original subject ${JSON.stringify(letter.originalSubject)} is not one ${JSON.stringify(source)} consumes (${describeRedrivable(source)}): a letter from ${source} cannot have come from it, and is not published anywhere`;
 }
 
 /** A redrive that was refused (and audited as such): the letter stays waiting. */
@@ -114,7 +142,7 @@ export class DeadLetterDesk {
     const message = await this.get(sequence);
     if (!message) return null;
     const letter = view(message);
-    const refusal = redriveRefusal(letter);
+    const refusal = redriveRefusal(letter, message.subject);
     if (refusal) {
       await this.audit.record({ ...operator, action: 'dlq.redrive', target: `dlq:${sequence}`, reason, result: 'refused', detail: refusal });
       throw new RedriveRefused(`dead letter ${sequence} cannot be redriven: ${refusal}`);

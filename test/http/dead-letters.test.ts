@@ -81,16 +81,19 @@ describe('redrive', () => {
   });
 
   it('redrive-all redrives the letters it may and leaves the forged ones waiting', async () => {
-    const replies = await messagesIn(STREAMS.events);
+    const commands = await messagesIn(STREAMS.commands);
     const forged = await forgeLetter(`$JS.API.STREAM.DELETE.${STREAMS.audit}`);
-    const genuine = await forgeLetter(SUBJECTS.reply('payment'));
+    // Payment's letters can only be commands to payment (a reply is the orchestrator's to dead-letter).
+    const elsewhere = await forgeLetter(SUBJECTS.reply('payment'));
+    const genuine = await forgeLetter(SUBJECTS.command('payment'));
 
     const answer = await t.app.inject({ method: 'POST', url: '/api/dead-letters/redrive-all', headers: ops, payload: { reason: 'provider is back' } });
 
     expect(answer.statusCode).toBe(200);
     expect(answer.json().redriven).toContain(genuine);
     expect(answer.json().redriven).not.toContain(forged);
-    expect(await messagesIn(STREAMS.events)).toBe(replies + 1);
+    expect(answer.json().redriven).not.toContain(elsewhere);
+    expect(await messagesIn(STREAMS.commands)).toBe(commands + 1);
     expect(await messagesIn(STREAMS.audit)).toBeGreaterThan(0);
     expect((await t.app.inject({ method: 'GET', url: `/api/dead-letters/${forged}` })).statusCode).toBe(200);
   });

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config.ts';
+import { PASSWORD_ENV } from '../../lib/nats-permissions.ts';
 import { DEFAULT_WORKER_PORTS, SERVICE_NAMES } from '../../workers/services.ts';
 import { freePort } from '../support/nats-server.ts';
 import {
@@ -353,7 +354,9 @@ describe('NATS config files', () => {
           if (local!.version[0] * 100 + local!.version[1] < 210) text = text.replace(/^\s*sync_interval\s*:.*$/m, '');
           const copy = join(dir, file.replace(/\//g, '_'));
           writeFileSync(copy, text);
-          const result = spawnSync(local!.bin, ['-t', '-c', copy], { encoding: 'utf8' });
+          // The users block names each password's environment variable (lib/nats-permissions.ts), as compose sets them.
+          const env = { ...process.env, ...Object.fromEntries(Object.values(PASSWORD_ENV).map((name) => [name, 'packaging-test'])) };
+          const result = spawnSync(local!.bin, ['-t', '-c', copy], { encoding: 'utf8', env });
           expect(result.status, `${file}: ${result.stderr}${result.stdout}`).toBe(0);
         }
       } finally {

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, waitForPort, type TestNats } from './nats-server.ts';
+import { freePort, waitForPort, writeAuthConfig, type TestNats } from './nats-server.ts';
 
 export interface ClusterNode {
   /** The server name (`-n`), as JetStream reports leaders and replicas. */
@@ -49,6 +49,8 @@ async function jsz(monitorPort: number): Promise<Jsz | null> {
 
 export async function startNatsCluster(size = 3): Promise<NatsCluster> {
   const root = mkdtempSync(join(tmpdir(), 'saga-nats-cluster-'));
+  // Every node with the system's users and permissions (lib/nats-permissions.ts), as deployed.
+  const auth = writeAuthConfig();
   const specs = await Promise.all(
     Array.from({ length: size }, async (_, i) => ({
       name: `n${i + 1}`,
@@ -68,6 +70,7 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
       child = spawn(
         'nats-server',
         [
+          '-c', auth.file,
           '-a', '127.0.0.1',
           '-p', String(spec.port),
           '-m', String(spec.monitorPort),
@@ -112,6 +115,7 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
     url: nodes.map((n) => n.url).join(','),
     port: nodes[0]!.port,
     dataDir: root,
+    passwords: auth.passwords,
     nodes,
     node(name) {
       const found = nodes.find((n) => n.name === name);
@@ -144,6 +148,7 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
     async stop() {
       await Promise.all(nodes.map((n) => n.kill()));
       rmSync(root, { recursive: true, force: true });
+      rmSync(auth.dir, { recursive: true, force: true });
     },
   };
   await Promise.all(nodes.map((n) => n.restart()));

@@ -3,10 +3,11 @@
  * so tests can kill it (SIGKILL) and start it again on the same port and data.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { authorizationBlock, credentialsEnv, randomPasswords, type NatsIdentity } from '../../lib/nats-permissions.ts';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -50,15 +51,40 @@ export interface TestNats {
   stop(): Promise<void>;
   /** The server's process id while it runs, e.g. to read /proc. */
   readonly pid?: number | undefined;
+  /**
+   * Each service's password, when the server runs with the system's users and permissions
+   * (lib/nats-permissions.ts); a client without credentials is `admin` there (the tests' own
+   * connections). Absent: the server asks for no credentials.
+   */
+  passwords?: Record<NatsIdentity, string>;
+}
+
+/** The env a service connects with on `nats`: its own user, or nothing when the server has no users. */
+export function natsCredentials(nats: Pick<TestNats, 'passwords'>, identity: NatsIdentity): Record<string, string> {
+  return nats.passwords ? credentialsEnv(identity, nats.passwords) : {};
+}
+
+/**
+ * A config file with the system's users and permissions, as every deployment runs them, with
+ * fresh passwords; `admin` for clients that send none (the tests' probes). Flags given with it
+ * (port, JetStream, data folder, cluster) override the file.
+ */
+export function writeAuthConfig(): { file: string; dir: string; passwords: Record<NatsIdentity, string> } {
+  const dir = mkdtempSync(join(tmpdir(), 'saga-nats-auth-'));
+  const passwords = randomPasswords();
+  const file = join(dir, 'nats.conf');
+  writeFileSync(file, `${authorizationBlock(passwords, { noAuthUser: 'admin' })}\n`, { mode: 0o600 });
+  return { file, dir, passwords };
 }
 
 export async function startNats(): Promise<TestNats> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'saga-nats-'));
+  const auth = writeAuthConfig();
   let child: ChildProcess | undefined;
 
   const launch = async () => {
-    child = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dataDir], {
+    child = spawn('nats-server', ['-c', auth.file, '-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dataDir], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
@@ -84,6 +110,7 @@ export async function startNats(): Promise<TestNats> {
     url: `nats://127.0.0.1:${port}`,
     port,
     dataDir,
+    passwords: auth.passwords,
     kill,
     restart: launch,
     pause: () => signal('SIGSTOP'),
@@ -94,6 +121,7 @@ export async function startNats(): Promise<TestNats> {
     async stop() {
       await kill();
       rmSync(dataDir, { recursive: true, force: true });
+      rmSync(auth.dir, { recursive: true, force: true });
     },
   };
 }
