@@ -25,8 +25,17 @@ export interface Config {
   natsAuth: NatsAuth;
   /** Replicas for streams and buckets: 1 for a single server, 3 for a 3-node cluster. */
   natsReplicas: number;
+  /** Where the orchestrator's HTTP server listens: loopback unless HOST says otherwise. */
   host: string;
   port: number;
+  /** ALLOW_INSECURE_OPEN_API=true: listen beyond loopback without OPS_TOKEN (logged, and shown on the System page). */
+  allowInsecureOpenApi: boolean;
+  /** Host header names the API answers besides localhost, loopback and IP literals, and this machine's name; `*`: any (the check is off). */
+  trustedHosts: string[] | '*';
+  /** Clients of the live stream (/api/stream) at once; more are answered 503 with Retry-After. */
+  streamMaxClients: number;
+  /** Requests per client (token label, else IP) per rate-limit window under /api: reads (GET, HEAD) and writes; 0: no limit. */
+  rateLimit: { reads: number; writes: number; windowMs: number };
   /** Concurrent command handlers per worker process. */
   workerPoolSize: number;
   /** How many deliveries a worker tries on transient faults before it gives up and dead-letters. */
@@ -159,7 +168,7 @@ export function loadConfig(env: Env = process.env): Config {
     natsUrl: env.NATS_URL || 'nats://127.0.0.1:4222',
     natsAuth: readNatsAuth(env),
     natsReplicas,
-    host: env.HOST || '0.0.0.0',
+    host: env.HOST || '127.0.0.1',
     port: readNumber(env, 'PORT', 3000, (n) => nonNegativeInt(n) && n < 65536, 'a TCP port (0 picks a free one)'),
     workerPoolSize: readNumber(env, 'WORKER_POOL_SIZE', 10, positiveInt, 'a positive integer'),
     workerMaxDeliveries: readNumber(env, 'WORKER_MAX_DELIVERIES', 5, positiveInt, 'a positive integer'),
@@ -187,7 +196,63 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: env.DATA_DIR || '.data',
     indexPath: env.INDEX_PATH || join(env.DATA_DIR || '.data', 'saga-index.sqlite'),
     instanceId: env.INSTANCE_ID || `${hostname()}-${process.pid}`,
+    allowInsecureOpenApi: readFlag(env, 'ALLOW_INSECURE_OPEN_API'),
+    trustedHosts: readTrustedHosts(env),
+    streamMaxClients: readNumber(env, 'STREAM_MAX_CLIENTS', 100, positiveInt, 'a positive integer'),
+    rateLimit: {
+      reads: readNumber(env, 'RATE_LIMIT_READS', 6000, nonNegativeInt, 'a non-negative integer (requests per client per window; 0: no limit)'),
+      writes: readNumber(env, 'RATE_LIMIT_WRITES', 6000, nonNegativeInt, 'a non-negative integer (requests per client per window; 0: no limit)'),
+      windowMs: readNumber(env, 'RATE_LIMIT_WINDOW_MS', 60_000, (n) => Number.isInteger(n) && n >= 1000, 'an integer of milliseconds, at least 1000'),
+    },
   };
+}
+
+function readFlag(env: Env, name: string): boolean {
+  const raw = (env[name] ?? '').trim().toLowerCase();
+  if (raw === '' || raw === 'false' || raw === '0') return false;
+  if (raw === 'true' || raw === '1') return true;
+  throw new ConfigError(`${name}=${JSON.stringify(env[name])} is invalid: true or false`);
+}
+
+/** `TRUSTED_HOSTS=orders.example.com,*.corp.example.com`, or `*` to turn the Host check off. */
+function readTrustedHosts(env: Env): string[] | '*' {
+  const names = (env.TRUSTED_HOSTS ?? '').split(',').map((name) => name.trim().toLowerCase()).filter(Boolean);
+  if (names.includes('*')) return '*';
+  for (const name of names) {
+    if (!/^(\*\.)?[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/.test(name)) throw new ConfigError(`TRUSTED_HOSTS: ${JSON.stringify(name)} is not a host name (e.g. orders.example.com or *.example.com, no port)`);
+  }
+  return names;
+}
+
+/** HOST values that keep the API on this machine: the loopback addresses and `localhost`. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  return bare === 'localhost' || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare) || /^::ffff:127(\.\d{1,3}){3}$/.test(bare);
+}
+
+/**
+ * Why the orchestrator must not start as configured, or undefined: listening beyond loopback
+ * with nobody's token needed to act opens every operator action to the network, unless the
+ * operator said so by name (ALLOW_INSECURE_OPEN_API=true).
+ */
+export function openApiRefusal(config: Pick<Config, 'host' | 'opsTokens' | 'allowInsecureOpenApi'>): string | undefined {
+  if (isLoopbackHost(config.host) || config.opsTokens.length > 0 || config.allowInsecureOpenApi) return undefined;
+  return (
+    `HOST=${config.host} listens beyond this machine, and OPS_TOKEN is not set: anyone who reaches the port could act on every order. ` +
+    'Set OPS_TOKEN (and READ_TOKEN to protect reads), or listen on loopback (unset HOST), or accept an open API explicitly with ALLOW_INSECURE_OPEN_API=true'
+  );
+}
+
+/** What the configuration leaves open, in words, for the start-up log and the System page: empty when nothing is. */
+export function openApiWarnings(config: Pick<Config, 'host' | 'opsTokens' | 'readTokens' | 'allowInsecureOpenApi' | 'trustedHosts'>): string[] {
+  const warnings: string[] = [];
+  const beyondLoopback = !isLoopbackHost(config.host);
+  if (beyondLoopback && config.opsTokens.length === 0 && config.allowInsecureOpenApi) {
+    warnings.push(`INSECURE: ALLOW_INSECURE_OPEN_API=true and no OPS_TOKEN: anyone who reaches ${config.host} may retry, compensate, cancel and redrive orders`);
+  }
+  if (beyondLoopback && config.readTokens.length === 0) warnings.push(`READ_TOKEN is not set: anyone who reaches ${config.host} may read every order`);
+  if (config.trustedHosts === '*') warnings.push('TRUSTED_HOSTS=*: the Host check is off, so a DNS-rebinding page can reach the API from a browser on this network');
+  return warnings;
 }
 
 function readNatsAuth(env: Env): NatsAuth {

@@ -2,7 +2,7 @@
  * The orchestrator service: HTTP API, the saga inbox, durable deadlines and the catalog.
  * `npm run start:orchestrator`.
  */
-import { describeConfig, loadConfigOrExit } from '../lib/config.ts';
+import { describeConfig, loadConfigOrExit, openApiRefusal, openApiWarnings } from '../lib/config.ts';
 import { createLogger } from '../lib/logger.ts';
 import { createRegistry } from '../lib/metrics.ts';
 import { startTelemetry, stopTelemetry } from '../lib/telemetry.ts';
@@ -24,11 +24,18 @@ import { SagaRuntime } from './saga/runtime.ts';
 import { calibrate, ServerClock } from './saga/server-clock.ts';
 
 const config = loadConfigOrExit();
+// Safe defaults: an API reachable beyond this machine needs OPS_TOKEN, or an explicit, named opt-out.
+const refusal = openApiRefusal(config);
+if (refusal) {
+  console.error(`configuration error: ${refusal}`);
+  process.exit(2);
+}
 startTelemetry('orchestrator', config);
 const logger = createLogger('orchestrator', config);
 const registry = createRegistry('orchestrator');
 const metrics = new SagaMetrics(registry);
 logger.info({ config: describeConfig(config) }, 'starting orchestrator');
+for (const warning of openApiWarnings(config)) logger.warn({ exposure: warning }, warning);
 
 const nats = await connectNats(config, `orchestrator ${config.instanceId}`);
 const topology = await ensureTopology(nats, config);

@@ -59,6 +59,12 @@ function bearerOf(request: FastifyRequest): string | undefined {
 const findToken = (tokens: LabelledToken[], presented: string | undefined) =>
   presented === undefined ? undefined : tokens.find((t) => sameSecret(t.token, presented));
 
+/** The label of the valid token the request presents (ops before read), else undefined: e.g. what a rate limit is keyed by. */
+export function provenLabelOf(request: FastifyRequest, { opsTokens, readTokens }: Pick<Config, 'opsTokens' | 'readTokens'>): string | undefined {
+  const presented = bearerOf(request);
+  return (findToken(opsTokens, presented) ?? findToken(readTokens, presented))?.label;
+}
+
 /**
  * A name the history can show beside the token's label without being mistaken for it: letters,
  * digits and a few separators, no parentheses, no control characters (headers are Latin-1 on the

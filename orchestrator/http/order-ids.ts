@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { ANONYMOUS } from '../ops/audit.ts';
 
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz'; // Crockford base32, lower case
 
@@ -39,9 +40,21 @@ export function newOrderId(now = Date.now()): string {
   return `ord_${base32(time.subarray(2), 10)}${base32(freshRandom(), 16)}`;
 }
 
-/** The same Idempotency-Key always names the same order. */
-export function orderIdForKey(idempotencyKey: string): string {
-  return `ord_k${base32(createHash('sha256').update(idempotencyKey).digest(), 25)}`;
+/**
+ * Whose namespace an Idempotency-Key lives in: the token's label when the request proved a
+ * token, else the order's customer. Two clients that pick the same key get two orders, and
+ * neither learns (by a 422, or by the other's order coming back) that the other used it.
+ */
+export type KeyScope = { token: string } | { customer: string };
+
+export const keyScopeOf = (authenticatedAs: string, customerId: string): KeyScope =>
+  authenticatedAs !== ANONYMOUS ? { token: authenticatedAs } : { customer: customerId };
+
+/** The same Idempotency-Key in the same scope always names the same order; another scope, another order. */
+export function orderIdForKey(idempotencyKey: string, scope: KeyScope): string {
+  // JSON keeps the parts apart: no scope and key can be spelled as another pair.
+  const material = JSON.stringify('token' in scope ? ['token', scope.token, idempotencyKey] : ['customer', scope.customer, idempotencyKey]);
+  return `ord_k${base32(createHash('sha256').update(material).digest(), 25)}`;
 }
 
 // The pattern lives in lib/, where the codec checks every order id on the bus against it too.

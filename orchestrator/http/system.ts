@@ -3,6 +3,7 @@
  * replication and storage of every stream and bucket, consumer backlogs, dead letters.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { isLoopbackHost, openApiWarnings, type Config } from '../../lib/config.ts';
 import { DURABLE_CONSUMERS, STREAMS, type Nats, type Topology } from '../../lib/topology.ts';
 import { SERVICES } from '../../machines/index.ts';
 import { assessDurability } from './durability.ts';
@@ -12,6 +13,7 @@ import { SystemInfoSchema } from './schemas/system.ts';
 export interface SystemRoutesOptions {
   nats: Nats;
   topology: Topology;
+  config: Pick<Config, 'host' | 'opsTokens' | 'readTokens' | 'allowInsecureOpenApi' | 'trustedHosts' | 'rateLimit' | 'streamMaxClients'>;
 }
 
 const systemSchema = {
@@ -20,7 +22,19 @@ const systemSchema = {
   response: { 200: SystemInfoSchema, ...problems(401, 503) },
 };
 
-export const systemRoutes: FastifyPluginAsyncTypebox<SystemRoutesOptions> = async function systemRoutes(app, { nats, topology }) {
+export const systemRoutes: FastifyPluginAsyncTypebox<SystemRoutesOptions> = async function systemRoutes(app, { nats, topology, config }) {
+  const exposure = {
+    listen: config.host,
+    loopbackOnly: isLoopbackHost(config.host),
+    insecureOpenApi: !isLoopbackHost(config.host) && config.opsTokens.length === 0 && config.allowInsecureOpenApi,
+    actionsNeedToken: config.opsTokens.length > 0,
+    readsNeedToken: config.readTokens.length > 0,
+    hostCheck: config.trustedHosts !== '*',
+    trustedHosts: config.trustedHosts === '*' ? ['*'] : config.trustedHosts,
+    rateLimit: config.rateLimit,
+    streamMaxClients: config.streamMaxClients,
+    warnings: openApiWarnings(config),
+  };
   app.get('/api/system', { schema: systemSchema }, async () => {
     const version = nats.nc.info?.version ?? 'unknown';
     const streams = await Promise.all(
@@ -77,6 +91,7 @@ export const systemRoutes: FastifyPluginAsyncTypebox<SystemRoutesOptions> = asyn
       buckets,
       consumers,
       deadLetters: { waiting: streams.find((s) => s.name === STREAMS.deadLetters)!.messages },
+      exposure,
     };
   });
 };

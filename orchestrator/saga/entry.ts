@@ -47,6 +47,30 @@ export interface HistoryRow {
   payload?: SagaEvent;
   /** On a REPLAY row: the version the saga moved to, and the events its new state was built from with the transitions they made there. */
   rebase?: Rebase;
+  /** On a HISTORY_COMPACTED row: how many rows it stands for, and the state they left the saga in. */
+  compacted?: Compaction;
+}
+
+/**
+ * What a HISTORY_COMPACTED row keeps of the rows it replaced: their count, the span they
+ * covered, the saga's snapshot right after the last of them (replay resumes from it), and the
+ * most recent event ids among them that are not attempt-numbered (operator and bulk actions),
+ * so a late redelivery of one is still known as a duplicate.
+ */
+export interface Compaction {
+  rows: number;
+  firstAt: number;
+  /** The machine version and snapshot after the last compacted row. */
+  checkpoint: { machineVersion: string; value: string; context: SagaContext };
+  eventIds: string[];
+}
+
+/** The snapshot the history will be compacted up to, taken when its row was written. */
+export interface HistoryCheckpoint {
+  eventId: string;
+  machineVersion: string;
+  value: string;
+  context: SagaContext;
 }
 
 /** What a REPLAY row records: enough to rebuild the saga's state on the version it moved to. */
@@ -74,6 +98,8 @@ export interface SagaEntry {
   /** The pending command's timeout; survives restarts because it is stored here. */
   deadline: Deadline | null;
   history: HistoryRow[];
+  /** Where the next compaction of the history will cut (see compactHistory). */
+  historyCheckpoint?: HistoryCheckpoint;
 }
 
 /**
@@ -164,6 +190,11 @@ export function restoreSnapshot(entry: SagaEntry): OrderSagaSnapshot {
   return machineFor(entry.machineVersion).resolveState(entry.snapshot) as OrderSagaSnapshot;
 }
 
+/** True when the entry has recorded this event id: in a history row, or among a compacted row's kept ids. */
+export function hasApplied(entry: SagaEntry, eventId: string): boolean {
+  return entry.history.some((row) => row.eventId === eventId || (row.compacted?.eventIds.includes(eventId) ?? false));
+}
+
 export function applyEvent(
   entry: SagaEntry,
   event: SagaEvent,
@@ -172,7 +203,7 @@ export function applyEvent(
   settings: RuntimeSettings,
   annotation?: { worker?: string },
 ): ApplyResult {
-  if (entry.history.some((row) => row.eventId === eventId)) return { kind: 'duplicate' };
+  if (hasApplied(entry, eventId)) return { kind: 'duplicate' };
   const machine = machineFor(entry.machineVersion);
   const before = restoreSnapshot(entry);
   const after = nextSnapshot(machine, before, event);
@@ -189,7 +220,70 @@ export function applyEvent(
   }
   if (event.type === 'STEP_TIMED_OUT') row.detail = `no reply to ${event.commandId} in time`;
   if (annotation?.worker) row.worker = annotation.worker;
-  return { kind: 'applied', entry: { ...entry, ...settled, updatedAt: now, history: [...entry.history, row] } };
+  return { kind: 'applied', entry: compactHistory({ ...entry, ...settled, updatedAt: now, history: [...entry.history, row] }) };
+}
+
+/**
+ * History bounds. A saga's entry is one KV value (NATS' max payload: 1 MiB by default), and
+ * operator retries of a stuck step add rows without end; so past HISTORY_HEAD_ROWS +
+ * 2 × HISTORY_TAIL_ROWS rows, the middle is replaced by one HISTORY_COMPACTED row that counts
+ * them. The first rows (the submission and how the saga began) and at least the last
+ * HISTORY_TAIL_ROWS stay as they were; so does every REPLAY row and what comes before it (its
+ * rebase names those rows; versions are few, so that part is bounded too).
+ */
+export const HISTORY_HEAD_ROWS = 20;
+export const HISTORY_TAIL_ROWS = 100;
+/** Operator and bulk event ids a compacted row keeps, newest first kept. */
+export const COMPACTED_EVENT_IDS_KEPT = 200;
+export const COMPACTED_EVENT = 'HISTORY_COMPACTED';
+
+/**
+ * Event ids that need not be kept once compacted: a reply or a timeout names its command, whose
+ * attempt number only grows, so a late one no longer answers the pending command and the machine
+ * ignores it; a submission's row is always kept (the first row).
+ */
+const attemptNumbered = (eventId: string) => commandIdOfEvent(eventId) !== undefined || eventId.startsWith('submitted:');
+
+/**
+ * Compaction happens in steps, each cutting where a checkpoint was taken: the snapshot right
+ * after a row, kept in the entry when that row was written (the state after a row cannot be
+ * recomputed later without the rows before it). Once HISTORY_TAIL_ROWS rows follow the
+ * checkpoint's row, everything from the protected prefix up to it becomes one compacted row
+ * (merged with the one before, if any), and the newest row becomes the next checkpoint.
+ */
+export function compactHistory(entry: SagaEntry): SagaEntry {
+  const history = entry.history;
+  const newest = history.length - 1;
+  const checkpointHere = (): HistoryCheckpoint => ({ eventId: history[newest]!.eventId, machineVersion: entry.machineVersion, ...entry.snapshot });
+  const staged = entry.historyCheckpoint;
+  if (!staged) return history.length >= HISTORY_HEAD_ROWS + HISTORY_TAIL_ROWS ? { ...entry, historyCheckpoint: checkpointHere() } : entry;
+  const cut = history.findIndex((row) => row.eventId === staged.eventId);
+  if (cut < 0) return { ...entry, historyCheckpoint: checkpointHere() };
+  if (newest - cut < HISTORY_TAIL_ROWS) return entry;
+  // Rows up to the last REPLAY stay: the REPLAY's rebase names them, and replay starts from it.
+  const lastReplay = history.findLastIndex((row) => row.rebase !== undefined);
+  const from = Math.max(HISTORY_HEAD_ROWS, lastReplay + 1);
+  if (from > cut) return { ...entry, historyCheckpoint: checkpointHere() };
+  const dropped = history.slice(from, cut + 1);
+  const previous = dropped[0]!.compacted;
+  const ids = dropped.flatMap((row) => (row.compacted ? row.compacted.eventIds : attemptNumbered(row.eventId) ? [] : [row.eventId]));
+  const rows = dropped.reduce((sum, row) => sum + (row.compacted?.rows ?? 1), 0);
+  const last = dropped.at(-1)!;
+  const marker: HistoryRow = {
+    eventId: `compacted:${last.eventId}`,
+    event: COMPACTED_EVENT,
+    from: dropped[0]!.from,
+    to: last.to,
+    at: last.at,
+    detail: `${rows} rows compacted (${new Date(previous?.firstAt ?? dropped[0]!.at).toISOString()} to ${new Date(last.at).toISOString()}): the first ${HISTORY_HEAD_ROWS} and the latest rows are kept`,
+    compacted: {
+      rows,
+      firstAt: previous?.firstAt ?? dropped[0]!.at,
+      checkpoint: { machineVersion: staged.machineVersion, value: staged.value, context: staged.context },
+      eventIds: ids.slice(-COMPACTED_EVENT_IDS_KEPT),
+    },
+  };
+  return { ...entry, history: [...history.slice(0, from), marker, ...history.slice(cut + 1)], historyCheckpoint: checkpointHere() };
 }
 
 export function actionsAllowed(entry: SagaEntry): OperatorAction[] {

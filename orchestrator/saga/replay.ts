@@ -56,6 +56,12 @@ function startOn(version: string, context: SagaContext) {
 type Machine = ReturnType<typeof machineFor>;
 type Snapshot = ReturnType<typeof startOn>['snapshot'];
 
+/** After a HISTORY_COMPACTED row, replay resumes from the snapshot recorded after the rows it replaced. */
+function resumedAt(machine: Machine, row: HistoryRow): Snapshot {
+  const { value, context } = row.compacted!.checkpoint;
+  return machine.resolveState({ value, context }) as Snapshot;
+}
+
 function seeded(machine: Machine, snapshot: Snapshot, seed: Seed): Snapshot {
   const context = snapshot.context;
   return machine.resolveState({
@@ -79,6 +85,18 @@ export function replayDryRun(entry: SagaEntry, version: string = CURRENT_MACHINE
   ];
   const { rows, seed } = effectiveHistory(entry);
   rows.forEach((row, index) => {
+    if (row.compacted) {
+      const from = String(snapshot.value);
+      snapshot = resumedAt(machine, row);
+      steps.push({
+        event: row.event,
+        recorded: { from: row.from, to: row.to },
+        replayed: { from, to: String(snapshot.value) },
+        differs: row.from !== from,
+        note: `${row.compacted.rows} rows compacted: replay resumes from the state recorded after them`,
+      });
+      return;
+    }
     if (!row.payload) {
       steps.push({ event: row.event, recorded: { from: row.from, to: row.to }, replayed: null, differs: true, note: 'event payload not recorded' });
       return;
@@ -123,6 +141,9 @@ export function rebaseOnto(
   // steps[0] is the submission, so steps[i] is rows[i - 1].
   const { rows, seed: earlier } = effectiveHistory(entry);
   const divergedAt = plan.firstDivergence === null ? null : plan.firstDivergence - 1;
+  if (divergedAt !== null && rows[divergedAt]?.compacted) {
+    return { kind: 'unchanged', plan, detail: 'the history cannot be replayed: it diverges where rows were compacted' };
+  }
   if (divergedAt !== null && !rows[divergedAt]?.payload) {
     return { kind: 'unchanged', plan, detail: 'the history cannot be replayed: an event payload was not recorded' };
   }
@@ -140,7 +161,7 @@ export function rebaseOnto(
       snapshot = seeded(machine, snapshot, seed);
     }
     const from = String(snapshot.value);
-    snapshot = nextSnapshot(machine, snapshot, row.payload!);
+    snapshot = row.compacted ? resumedAt(machine, row) : nextSnapshot(machine, snapshot, row.payload!);
     events.push({ eventId: row.eventId, from, to: String(snapshot.value) });
   });
   const settled = settle(snapshot, entry, now, settings);

@@ -45,7 +45,8 @@ export interface TestAppOptions {
 }
 
 export async function buildTestApp(natsUrl: string, { env = {}, jsTimeoutMs, runSagas = false, override = {}, beforeReady }: TestAppOptions = {}): Promise<TestApp> {
-  const config = { ...loadConfig({ NATS_URL: natsUrl, LOG_LEVEL: 'silent', ...env }), ...override };
+  // Tests send many requests from one client: the per-client budgets are raised unless a test sets its own.
+  const config = { ...loadConfig({ NATS_URL: natsUrl, LOG_LEVEL: 'silent', RATE_LIMIT_READS: '10000000', RATE_LIMIT_WRITES: '10000000', ...env }), ...override };
   const logger = createLogger('orchestrator', config);
   const registry = createRegistry('orchestrator');
   const metrics = new SagaMetrics(registry);

@@ -141,7 +141,7 @@ describe('POST /api/orders while the broker stalls', () => {
     const answer = await post(orderFor('happy', 3), { 'idempotency-key': key });
     link.release();
     expect(answer.status).toBe(504);
-    expect(answer.body.orderId).toBe(orderIdForKey(key));
+    expect(answer.body.orderId).toBe(orderIdForKey(key, { customer: orderFor('happy', 3).customerId }));
 
     const retried = await post(orderFor('happy', 3), { 'idempotency-key': key });
     expect(retried.status).toBe(202);
@@ -176,7 +176,7 @@ describe('POST /api/orders while the broker stalls', () => {
     expect(refused.headers.get('retry-after')).toBeTruthy();
     expect(waited).toBeLessThan(2_000);
     expect(keyed.status).toBe(503);
-    expect(keyed.body).toMatchObject({ outcome: 'notAccepted', orderId: orderIdForKey('stall-keyed-down') });
+    expect(keyed.body).toMatchObject({ outcome: 'notAccepted', orderId: orderIdForKey('stall-keyed-down', { customer: orderFor('happy', 6).customerId }) });
     expect(keyed.body.detail).toMatch(/this request stored nothing/);
     expect(keyed.body.detail).toMatch(/exists cannot be checked|an earlier request with this Idempotency-Key may have stored/);
     // The line the request wrote about it leads to the request's trace.

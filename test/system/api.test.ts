@@ -112,10 +112,15 @@ describe('orders', () => {
 
   it('refuses an Idempotency-Key reused for a different order with 422', async () => {
     const headers = { 'Idempotency-Key': `reuse-${Date.now()}` };
-    expect((await system.api('/api/orders', { body: goodOrder, headers })).status).toBe(202);
-    const other = await system.api('/api/orders', { body: { ...goodOrder, customerId: 'cust-2' }, headers });
+    const first = await system.api('/api/orders', { body: goodOrder, headers });
+    expect(first.status).toBe(202);
+    const other = await system.api('/api/orders', { body: { ...goodOrder, items: [{ ...goodOrder.items[0], quantity: 7 }] }, headers });
     expect(other.status).toBe(422);
     expect(other.body.errors[0].field).toBe('headers.idempotency-key');
+    // Keys are scoped to the customer (no token here): another customer's same key is another order, not a 422.
+    const stranger = await system.api('/api/orders', { body: { ...goodOrder, customerId: 'cust-2' }, headers });
+    expect(stranger.status).toBe(202);
+    expect(stranger.body.orderId).not.toBe(first.body.orderId);
   });
 
   it('sends security headers on every answer', async () => {

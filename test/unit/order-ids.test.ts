@@ -15,9 +15,12 @@ describe('order ids', () => {
     expect([later, earlier].sort()).toEqual([earlier, later]);
   });
 
-  it('are the same for the same idempotency key, and differ between keys', () => {
-    expect(orderIdForKey('key-1')).toBe(orderIdForKey('key-1'));
-    expect(orderIdForKey('key-1')).not.toBe(orderIdForKey('key-2'));
-    expect(orderIdForKey('key-1')).toMatch(new RegExp(ORDER_ID_PATTERN));
+  it('are the same for the same idempotency key in the same scope, and differ between keys and between scopes', () => {
+    const alice = { customer: 'alice' };
+    expect(orderIdForKey('key-1', alice)).toBe(orderIdForKey('key-1', alice));
+    expect(orderIdForKey('key-1', alice)).not.toBe(orderIdForKey('key-2', alice));
+    expect(orderIdForKey('key-1', alice)).not.toBe(orderIdForKey('key-1', { customer: 'bob' }));
+    expect(orderIdForKey('key-1', alice)).not.toBe(orderIdForKey('key-1', { token: 'alice' }));
+    expect(orderIdForKey('key-1', alice)).toMatch(new RegExp(ORDER_ID_PATTERN));
   });
 });

@@ -8,6 +8,23 @@ export const DurabilitySchema = Type.Object({
   syncInterval: Type.String(),
 });
 
+/** Who can reach this orchestrator's API and what they may do: what the settings expose. */
+export const ExposureSchema = Type.Object(
+  {
+    listen: Type.String({ description: 'HOST: where the API listens' }),
+    loopbackOnly: Type.Boolean({ description: 'true when only this machine can connect' }),
+    insecureOpenApi: Type.Boolean({ description: 'ALLOW_INSECURE_OPEN_API=true: listening beyond loopback with no OPS_TOKEN, on purpose' }),
+    actionsNeedToken: Type.Boolean({ description: 'OPS_TOKEN is set: operator actions need it' }),
+    readsNeedToken: Type.Boolean({ description: 'READ_TOKEN is set: reading orders needs a token' }),
+    hostCheck: Type.Boolean({ description: 'requests with a Host not allowed (TRUSTED_HOSTS) are refused: the DNS-rebinding defence' }),
+    trustedHosts: Type.Array(Type.String(), { description: 'names allowed besides localhost, IP addresses and this machine' }),
+    rateLimit: Type.Object({ reads: Type.Integer(), writes: Type.Integer(), windowMs: Type.Integer() }, { description: 'per client (token label, else IP) and window; 0: no limit' }),
+    streamMaxClients: Type.Integer(),
+    warnings: Type.Array(Type.String(), { description: 'what these settings leave open, in words' }),
+  },
+  { description: 'what the settings expose (README, "Threat model")' },
+);
+
 /** `GET /api/system` */
 export const SystemInfoSchema = Type.Object({
   nats: Type.Object({
@@ -41,6 +58,7 @@ export const SystemInfoSchema = Type.Object({
     }),
   ),
   deadLetters: Type.Object({ waiting: Type.Integer() }),
+  exposure: ExposureSchema,
 });
 export type SystemInfo = Static<typeof SystemInfoSchema>;
 
