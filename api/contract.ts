@@ -7,6 +7,7 @@
  */
 export type { OperatorAction, SagaStatus, StepFailure } from '../machines/index.ts';
 export type {
+  ExportFormat,
   HistoryRow,
   LineItem,
   OrderAccepted,
@@ -20,6 +21,7 @@ export type {
 } from '../orchestrator/http/schemas/orders.ts';
 export type { AppConfig, Load, Overview, OverviewWithLoad } from '../orchestrator/http/schemas/overview.ts';
 export type { BulkAction, BulkDryRun, BulkJob, BulkResult } from '../orchestrator/http/schemas/bulk.ts';
+export type { IncidentGroup, IncidentReport } from '../orchestrator/http/schemas/incidents.ts';
 export type { AuditRecord, DeadLetter, DeadLetterPage } from '../orchestrator/http/schemas/dead-letters.ts';
 export type { SystemInfo } from '../orchestrator/http/schemas/system.ts';
 export type { Problem, FieldProblem } from '../orchestrator/http/schemas/common.ts';

@@ -6,13 +6,19 @@
  *   npx tsx bench/index-scale.ts [rows]
  */
 import { spawnSync } from 'node:child_process';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CURRENT_MACHINE_VERSION, type SagaEvent } from '../machines/index.ts';
 import { applyEvent, startSaga, type SagaEntry } from '../orchestrator/saga/entry.ts';
-import { encodeCursor } from '../orchestrator/saga/catalog.ts';
+import { createLogger } from '../lib/logger.ts';
+import { exportStream } from '../orchestrator/ops/export.ts';
+import { incidentReport } from '../orchestrator/ops/incidents.ts';
+import { encodeCursor, SagaCatalog } from '../orchestrator/saga/catalog.ts';
+import { ServerClock } from '../orchestrator/saga/server-clock.ts';
 import { SagaIndex, type IndexChange, type IndexFilter } from '../orchestrator/saga/saga-index.ts';
 import { summarize, type SagaSummary } from '../orchestrator/saga/summary.ts';
 import { newOrderId } from '../orchestrator/http/order-ids.ts';
@@ -57,6 +63,14 @@ const TEMPLATES = {
   running: summaryAfter([['INVENTORY_RESERVED', 'reserveInventory']]),
 };
 
+/** Why stuck sagas are stuck: a few causes, with ids and numbers that differ from saga to saga (incidents group them). */
+const STUCK_CAUSES = [
+  (n: number) => `no reply within the step deadline (attempt ${1 + (n % 3)})`,
+  (n: number) => `gave up after ${3 + (n % 4)} deliveries: carrier gateway ${n % 97} timed out`,
+  (n: number) => `carrier refused parcel shp_${n.toString(36).padStart(8, '0')}`,
+  (n: number) => `label service 50${n % 4} for request ${n.toString(16).padStart(8, '0')}-0000-4000-8000-000000000000`,
+];
+
 /** A deterministic stream of numbers in [0, 1), so every run builds the same shop. */
 function random(seed: number): () => number {
   let state = seed >>> 0;
@@ -72,8 +86,10 @@ function sagaAt(n: number, rows: number, yearStart: number, next: () => number):
   const roll = next();
   const kind = n >= rows - IN_FLIGHT ? 'running' : roll < 0.97 ? 'completed' : roll < 0.99 ? 'cancelled' : roll < 0.995 ? 'stuck' : 'completed';
   const template = TEMPLATES[kind];
+  const cause = STUCK_CAUSES[n % STUCK_CAUSES.length]!;
   return {
     ...template,
+    ...(kind === 'stuck' ? { lastError: { ...template.lastError!, message: cause(n) } } : {}),
     orderId: newOrderId(createdAt),
     customerId: `cust-${Math.floor(next() * CUSTOMERS)}`,
     totalCents: 500 + Math.floor(next() * 50_000),
@@ -130,7 +146,7 @@ function time(runs: number, query: (run: number) => unknown): number[] {
 }
 
 /** Open the filled file as a restarted instance would and time each query. */
-function query(path: string, samplePath: string): void {
+function query(path: string, samplePath: string): Promise<void> {
   const rssBefore = process.memoryUsage().rss;
   const opening = performance.now();
   const index = new SagaIndex(path);
@@ -165,6 +181,13 @@ function query(path: string, samplePath: string): void {
     const times = time(RUNS, run);
     console.log(`${name.padEnd(22)} ${String(percentile(times, 50)).padStart(8)} ${String(percentile(times, 95)).padStart(8)}${note ? `   ${note}` : ''}`);
   }
+  // Incidents: the groups (a pass over the partial index of stuck sagas), and one group's page.
+  const catalog = new SagaCatalog(createLogger('bench', { logLevel: 'silent', logPretty: false, instanceId: 'bench' }), new ServerClock(), index);
+  const report = incidentReport(catalog, { limit: 50, sample: 5 });
+  const incidentTimes = time(50, () => incidentReport(catalog, { limit: 50, sample: 5 }));
+  const groupPage = time(RUNS, (run) => index.list({ limit: PAGE, incident: report.groups[run % report.groups.length]!.key }));
+  console.log(`incidents (50 groups, 5 each): p50 ${percentile(incidentTimes, 50)} ms, p95 ${percentile(incidentTimes, 95)} ms for ${report.sagas.toLocaleString()} sagas in ${report.groupCount} groups`);
+  console.log(`page of one incident:          p50 ${percentile(groupPage, 50)} ms, p95 ${percentile(groupPage, 95)} ms`);
   const unfinished = time(5, () => index.unfinished());
   const matching = time(5, () => index.matchingIds({ status: 'stuck' }));
   const expired = time(5, () => index.removeFinishedBefore(Date.now() - YEAR_MS / 2, 1000));
@@ -172,10 +195,43 @@ function query(path: string, samplePath: string): void {
   console.log(`matchingIds(stuck): ${percentile(matching, 50)} ms for ${index.matchingIds({ status: 'stuck' }).length.toLocaleString()} ids`);
   console.log(`removeFinishedBefore(half a year ago, 1000): ${percentile(expired, 50)} ms`);
   console.log(`RSS querying:     ${mib(process.memoryUsage().rss)} (${mib(rssBefore)} before opening the index)`);
-  index.close();
+  return exportCases(catalog).finally(() => index.close());
 }
 
-function main(): void {
+/** The export streamed into a sink that counts: a filter's matches, then every saga, with the memory it takes meanwhile. */
+async function exportCases(catalog: SagaCatalog): Promise<void> {
+  const counts = catalog.counts();
+  for (const [name, filter, rows] of [['export status=stuck', { status: 'stuck' as const }, counts.byStatus.stuck], ['export everything', {}, counts.total]] as const) {
+    let bytes = 0;
+    // The JavaScript heap and buffers: what the export holds. (RSS also counts the index file's pages mapped as they are read.)
+    const held = () => {
+      const memory = process.memoryUsage();
+      return memory.heapUsed + memory.arrayBuffers;
+    };
+    let peakHeld = held();
+    const heldBefore = peakHeld;
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        bytes += chunk.length;
+        peakHeld = Math.max(peakHeld, held());
+        // A reader slower than the index: the export waits for it.
+        setImmediate(done);
+      },
+    });
+    const started = performance.now();
+    let firstByteMs = 0;
+    const stream = exportStream(catalog, filter, 'csv');
+    stream.once('data', () => (firstByteMs = performance.now() - started));
+    await pipeline(stream, sink);
+    const seconds = (performance.now() - started) / 1000;
+    console.log(
+      `${name.padEnd(22)} ${rows.toLocaleString()} sagas, ${mib(bytes)} of CSV in ${seconds.toFixed(2)} s (${Math.round(rows / seconds).toLocaleString()} sagas/s), ` +
+        `first byte after ${firstByteMs.toFixed(1)} ms, heap and buffers at most ${mib(peakHeld)} (${mib(heldBefore)} before)`,
+    );
+  }
+}
+
+async function main(): Promise<void> {
   const [, script, first, second, third] = process.argv;
   if (first === '--query') return query(second!, third!);
   const rows = Number(first ?? 1_000_000);
@@ -193,4 +249,4 @@ function main(): void {
   }
 }
 
-main();
+await main();

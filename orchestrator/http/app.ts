@@ -2,10 +2,13 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '../../lib/logger.ts';
 import { registerAuth } from './auth.ts';
+import { registerHostCheck } from './host-check.ts';
+import { registerRateLimit } from './rate-limit.ts';
 import { bulkRoutes } from './bulk.ts';
 import { deadLetterRoutes } from './dead-letters.ts';
 import { docsRoutes, registerDocs } from './docs.ts';
 import { healthRoutes } from './health.ts';
+import { incidentRoutes } from './incidents.ts';
 import { registerObservability } from './observability.ts';
 import { orderRoutes } from './orders.ts';
 import { overviewRoutes } from './overview.ts';
@@ -33,6 +36,9 @@ export async function buildApp(services: SagaServices, logger: Logger): Promise<
   await registerDocs(app);
   registerValidators(app);
   registerProblemHandler(app);
+  // First the Host (DNS rebinding), then the client's budget, then its token.
+  await registerHostCheck(app, config);
+  await registerRateLimit(app, config);
   await registerAuth(app, config);
   await registerObservability(app, metrics);
   await registerSecurityHeaders(app);
@@ -40,10 +46,11 @@ export async function buildApp(services: SagaServices, logger: Logger): Promise<
   await app.register(healthRoutes, { nats, topology, catalog, registry });
   await app.register(orderRoutes, { runtime, catalog, audit, nats, config });
   await app.register(overviewRoutes, { catalog, nats, queues, loadMeter, config });
-  await app.register(streamRoutes, { catalog });
-  await app.register(systemRoutes, { nats, topology });
+  await app.register(streamRoutes, { catalog, maxClients: config.streamMaxClients });
+  await app.register(systemRoutes, { nats, topology, config });
   await app.register(deadLetterRoutes, { deadLetters, audit });
   await app.register(bulkRoutes, { bulk });
+  await app.register(incidentRoutes, { catalog, nats });
   await app.register(docsRoutes);
   await app.register(uiRoutes);
   return app;

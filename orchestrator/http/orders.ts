@@ -7,13 +7,14 @@ import { isUnavailable } from '../../lib/nats-errors.ts';
 import { linkTo, traceparentOf } from '../../lib/telemetry.ts';
 import type { Nats } from '../../lib/topology.ts';
 import { performAction, performReplay, replayPreview } from '../ops/actions.ts';
+import { EXPORT_CONTENT_TYPES, exportFileName, exportStream } from '../ops/export.ts';
 import type { AuditLog } from '../ops/audit.ts';
 import { summaryView, type SagaCatalog } from '../saga/catalog.ts';
 import { findOrder, takeOrder, type StoredOrder } from '../saga/intake.ts';
 import type { SagaRuntime } from '../saga/runtime.ts';
 import { requireLiveIndex } from './broker-pulse.ts';
 import { HttpProblem } from './problems.ts';
-import { newOrderId, orderIdForKey } from './order-ids.ts';
+import { keyScopeOf, newOrderId, orderIdForKey } from './order-ids.ts';
 import { orderLinks, orderView, submittedView, traceUrlFor } from './order-view.ts';
 import { answer, problems, ProblemSchema, ReasonBodySchema } from './schemas/common.ts';
 import {
@@ -21,6 +22,7 @@ import {
   OrderAcceptedSchema,
   OrderDetailSchema,
   OrderIdParamsSchema,
+  OrderExportQuerySchema,
   OrderListQuerySchema,
   OrderPageSchema,
   ReplayAppliedSchema,
@@ -73,6 +75,30 @@ const listSchema = {
   response: { 200: answer('One page of orders; `nextCursor` fetches the next', OrderPageSchema), ...problems(400, 401, 503) },
 };
 
+/** A body that is text, not JSON: the document says which, the serializer never sees it (a stream is sent as it is). */
+const textBody = (description: string) => ({ type: 'string', description });
+
+const exportSchema = {
+  tags: ['orders'],
+  summary: 'Export every order matching the filter (CSV or JSON lines), streamed',
+  description:
+    'The same filters as the list, every match (not a page), newest first, as a download (`Content-Disposition: attachment`). ' +
+    'Streamed as the index is walked page by page: the answer starts at once, whatever the number of orders. ' +
+    'CSV: RFC 4180 with a header row; text that a spreadsheet would run as a formula (starting with = + - @) is prefixed with `\'`. ' +
+    "NDJSON: one order summary per line, as the list's `items`. `X-Catching-Up: true` while this instance's index is still being built.",
+  querystring: OrderExportQuerySchema,
+  response: {
+    200: {
+      description: 'Every matching order, streamed',
+      content: {
+        'text/csv': { schema: textBody('a header row, then one order per line (CRLF)') },
+        'application/x-ndjson': { schema: textBody('one JSON order summary per line (LF)') },
+      },
+    },
+    ...problems(400, 401, 503),
+  },
+};
+
 const replaySchema = {
   tags: ['operator actions'],
   summary: "Replay an order's history through the current machine version",
@@ -123,7 +149,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<OrderRoutesOptions> = async 
 
   app.post('/api/orders', { schema: submitSchema }, async (request, reply) => {
     const idempotencyKey = request.headers['idempotency-key'];
-    const orderId = idempotencyKey ? orderIdForKey(idempotencyKey) : newOrderId();
+    const orderId = idempotencyKey ? orderIdForKey(idempotencyKey, keyScopeOf(request.authenticatedAs, request.body.customerId)) : newOrderId();
     request.span?.setAttribute('order.id', orderId);
     // The order's trace is this request's: its span is the root of everything the order does.
     const traceparent = traceparentOf(request.traceContext);
@@ -199,6 +225,20 @@ export const orderRoutes: FastifyPluginAsyncTypebox<OrderRoutesOptions> = async 
     const page = catalog.list({ ...filters, ...(stalled ? { stalledBefore: Date.now() - config.stuckAfterMs } : {}) });
     // While a new index is still being built from the bucket, the page holds only what is indexed so far.
     return { items: page.items.map(summaryView), nextCursor: page.nextCursor, ...(catalog.catchingUp ? { catchingUp: true } : {}) };
+  });
+
+  app.get('/api/orders/export', { schema: exportSchema }, async (request, reply) => {
+    await requireLiveIndex(nats.nc, reply, 'the export');
+    const { stalled, format, ...filters } = request.query;
+    const filter = { ...filters, ...(stalled ? { stalledBefore: Date.now() - config.stuckAfterMs } : {}) };
+    if (catalog.catchingUp) reply.header('X-Catching-Up', 'true');
+    reply
+      .type(EXPORT_CONTENT_TYPES[format])
+      .header('Content-Disposition', `attachment; filename="${exportFileName(format)}"`)
+      .header('Cache-Control', 'no-store');
+    // HEAD: the headers only. (Fastify would read a stream sent to a HEAD to its end: the whole index.)
+    if (request.method === 'HEAD') return reply.send();
+    return reply.send(exportStream(catalog, filter, format));
   });
 
   app.post('/api/orders/:orderId/replay', { schema: replaySchema, config: { access: 'ops' } }, async (request) => {

@@ -16,7 +16,8 @@ import type { Logger } from '../../lib/logger.ts';
 import type { OrderSummary, Overview, SagaFilter } from '../../api/contract.ts';
 import type { SagaStatus } from '../../machines/index.ts';
 import { decodeStoredSummary } from './stored-entry.ts';
-import { SagaIndex, type IndexChange } from './saga-index.ts';
+import { incidentOf } from './incident.ts';
+import { SagaIndex, type IncidentRows, type IndexChange } from './saga-index.ts';
 import { ServerClock } from './server-clock.ts';
 import { isSettled, type SagaSummary } from './summary.ts';
 
@@ -29,6 +30,8 @@ export interface ListQuery {
   /** An order-id prefix or an exact customer id. */
   q?: string;
   retrying?: boolean;
+  /** The sagas of one incident group (incident.ts): its key. */
+  incident?: string;
   /**
    * Running sagas with no transition since this time of this process's wall clock: stuck by
    * the clock, not by state. Compared with when this instance saw the last write (never with the
@@ -264,6 +267,12 @@ export class SagaCatalog {
     return this.index.list(query);
   }
 
+  /** The incident groups, largest first, each with its `sample` newest sagas (saga-index.ts). */
+  incidents(limit: number, sample: number): IncidentRows {
+    this.flush();
+    return this.index.incidents(limit, sample);
+  }
+
   /** Sagas per status and per state, and how many are retrying now. */
   counts(): Overview {
     this.flush();
@@ -370,6 +379,7 @@ export class SagaCatalog {
         (!query.state || summary.state === query.state) &&
         (query.retrying === undefined || summary.retrying === query.retrying) &&
         (!customer || summary.customerId === customer) &&
+        (!query.incident || incidentOf(summary)?.key === query.incident) &&
         (!query.q || summary.orderId.startsWith(query.q) || summary.customerId === query.q),
       )
       .map(({ summary }) => summary)

@@ -11,15 +11,37 @@ import Database from 'better-sqlite3';
 import type { Overview } from '../../api/contract.ts';
 import type { SagaStatus } from '../../machines/index.ts';
 import { decodeCursor, encodeCursor, type ListPage, type ListQuery } from './catalog.ts';
+import { incidentOf } from './incident.ts';
 import { isSettled, type SagaSummary } from './summary.ts';
 
 /** Bump on any change to the tables below: an index file of another version is dropped and rebuilt from the stream. */
-export const SAGA_INDEX_SCHEMA_VERSION = 2;
+export const SAGA_INDEX_SCHEMA_VERSION = 3;
 
 export type IndexChange = { kind: 'put'; summary: SagaSummary; revision: number } | { kind: 'remove'; orderId: string; revision: number };
 
 /** What a list or bulk action selects; the caller applies `stalledBefore` from its own memory. */
 export type IndexFilter = Omit<ListQuery, 'limit' | 'cursor' | 'stalledBefore'>;
+
+/** One incident group as the index counts it: the sagas under one key, and the newest of them. */
+export interface IncidentGroupRows {
+  key: string;
+  count: number;
+  /** The earliest time a saga of the group entered its state (writers' wall clocks, ms). */
+  firstSeen: number;
+  /** The latest write to a saga of the group (writers' wall clocks, ms). */
+  lastSeen: number;
+  /** The newest sagas of the group, newest first. */
+  sample: SagaSummary[];
+}
+
+export interface IncidentRows {
+  /** The largest groups first (then the latest seen), at most the limit asked for. */
+  groups: IncidentGroupRows[];
+  /** Groups in all, shown or not. */
+  groupCount: number;
+  /** Sagas in all groups. */
+  sagas: number;
+}
 
 const STATUSES: SagaStatus[] = ['running', 'completed', 'cancelled', 'failed', 'stuck'];
 
@@ -51,6 +73,8 @@ const SCHEMA = `
     deadline TEXT,
     lastError TEXT,
     unfinished INTEGER NOT NULL,
+    -- The incident group (incident.ts) of a stuck, failed or retrying saga; null for every other.
+    incident TEXT,
     revision INTEGER NOT NULL
   ) STRICT, WITHOUT ROWID;
   -- Ascending, and walked backwards for newest first: sagas arrive about in creation order, and
@@ -61,6 +85,9 @@ const SCHEMA = `
   CREATE INDEX sagas_by_customer ON sagas (customerId, createdAt, orderId);
   CREATE INDEX sagas_retrying ON sagas (createdAt, orderId) WHERE retrying = 1;
   CREATE INDEX sagas_unfinished ON sagas (createdAt, orderId) WHERE unfinished = 1;
+  -- Partial: only sagas in an incident, few beside the history. Pages of one group walk it newest
+  -- first; the groups are counted from it alone (the times are in it), never from the rows.
+  CREATE INDEX sagas_by_incident ON sagas (incident, createdAt, orderId, stateEnteredAt, updatedAt) WHERE incident IS NOT NULL;
   -- The ids with their times, apart from the rows: a search counts and sorts the ids under a
   -- prefix without reading a row.
   CREATE INDEX sagas_by_id ON sagas (orderId, createdAt);
@@ -107,6 +134,7 @@ function summaryOf(row: SagaRow): SagaSummary {
 interface StoredRow extends Omit<SagaRow, 'status'> {
   status: string;
   unfinished: number;
+  incident: string | null;
   revision: number;
 }
 
@@ -127,6 +155,7 @@ function rowOf(summary: SagaSummary, revision: number): StoredRow {
     deadline: summary.deadline ? JSON.stringify(summary.deadline) : null,
     lastError: summary.lastError ? JSON.stringify(summary.lastError) : null,
     unfinished: isSettled(summary) ? 0 : 1,
+    incident: incidentOf(summary)?.key ?? null,
     revision,
   };
 }
@@ -150,7 +179,7 @@ export function prefixRange(prefix: string): { low: string; high: string | Buffe
 }
 
 /** The index a query walks first: the rest of its filters are checked on the rows it reads. */
-type Lead = 'newest' | 'status' | 'state' | 'customer' | 'retrying' | 'search';
+type Lead = 'newest' | 'status' | 'state' | 'customer' | 'retrying' | 'incident' | 'search';
 
 const LEAD_INDEX: Record<Exclude<Lead, 'search'>, string> = {
   newest: 'sagas_newest',
@@ -158,6 +187,7 @@ const LEAD_INDEX: Record<Exclude<Lead, 'search'>, string> = {
   state: 'sagas_by_state',
   customer: 'sagas_by_customer',
   retrying: 'sagas_retrying',
+  incident: 'sagas_by_incident',
 };
 
 const where = (terms: string[]) => (terms.length > 0 ? ` WHERE ${terms.join(' AND ')}` : '');
@@ -187,6 +217,9 @@ export class SagaIndex {
   private readonly countIds: Database.Statement<[{ low: string; high: string | Buffer; cap: number }], { n: number }>;
   private readonly countTotal: Database.Statement<[], number>;
   private readonly countCustomer: Database.Statement<[string, number], { n: number }>;
+  private readonly countIncident: Database.Statement<[string, number], { n: number }>;
+  private readonly readIncidentGroups: Database.Statement<[], { key: string; n: number; firstSeen: number; lastSeen: number }>;
+  private readonly readIncidentSample: Database.Statement<[string, number], SagaRow>;
   private readonly applyInTransaction: (changes: IndexChange[], lastSequence: number) => void;
   private sequence: number;
 
@@ -212,13 +245,13 @@ export class SagaIndex {
     this.ensureSchema();
     this.readCounted = this.db.prepare('SELECT status, state, retrying, revision FROM sagas WHERE orderId = ?');
     this.upsert = this.db.prepare(`
-      INSERT INTO sagas (${COLUMNS}, unfinished, revision)
-      VALUES (@orderId, @customerId, @state, @status, @totalCents, @currency, @createdAt, @updatedAt, @stateEnteredAt, @machineVersion, @pending, @retrying, @deadline, @lastError, @unfinished, @revision)
+      INSERT INTO sagas (${COLUMNS}, unfinished, incident, revision)
+      VALUES (@orderId, @customerId, @state, @status, @totalCents, @currency, @createdAt, @updatedAt, @stateEnteredAt, @machineVersion, @pending, @retrying, @deadline, @lastError, @unfinished, @incident, @revision)
       ON CONFLICT (orderId) DO UPDATE SET
         customerId = excluded.customerId, state = excluded.state, status = excluded.status, totalCents = excluded.totalCents,
         currency = excluded.currency, createdAt = excluded.createdAt, updatedAt = excluded.updatedAt, stateEnteredAt = excluded.stateEnteredAt,
         machineVersion = excluded.machineVersion, pending = excluded.pending, retrying = excluded.retrying, deadline = excluded.deadline,
-        lastError = excluded.lastError, unfinished = excluded.unfinished, revision = excluded.revision`);
+        lastError = excluded.lastError, unfinished = excluded.unfinished, incident = excluded.incident, revision = excluded.revision`);
     this.deleteSaga = this.db.prepare('DELETE FROM sagas WHERE orderId = ?');
     this.addCount = this.db.prepare('INSERT INTO counts (kind, key, n) VALUES (?, ?, ?) ON CONFLICT (kind, key) DO UPDATE SET n = n + excluded.n');
     this.dropEmptyCounts = this.db.prepare('DELETE FROM counts WHERE n = 0');
@@ -234,6 +267,13 @@ export class SagaIndex {
     this.countIds = this.db.prepare('SELECT count(*) AS n FROM (SELECT 1 FROM sagas INDEXED BY sagas_by_id WHERE orderId >= @low AND orderId < @high LIMIT @cap)');
     this.countTotal = this.db.prepare<[], number>("SELECT n FROM counts WHERE kind = 'total'").pluck();
     this.countCustomer = this.db.prepare('SELECT count(*) AS n FROM (SELECT 1 FROM sagas INDEXED BY sagas_by_customer WHERE customerId = ? LIMIT ?)');
+    this.countIncident = this.db.prepare('SELECT count(*) AS n FROM (SELECT 1 FROM sagas INDEXED BY sagas_by_incident WHERE incident = ? LIMIT ?)');
+    // One pass over the partial index, in key order (no sort, no row read); the groups, far fewer, are sorted after.
+    this.readIncidentGroups = this.db.prepare(`
+      SELECT incident AS key, count(*) AS n, min(stateEnteredAt) AS firstSeen, max(updatedAt) AS lastSeen
+      FROM sagas INDEXED BY sagas_by_incident WHERE incident IS NOT NULL
+      GROUP BY incident ORDER BY n DESC, lastSeen DESC, key`);
+    this.readIncidentSample = this.db.prepare(`SELECT ${COLUMNS} FROM sagas INDEXED BY sagas_by_incident WHERE incident = ? ORDER BY createdAt DESC, orderId DESC LIMIT ?`);
     const readSequence = this.db.prepare<[], { value: number }>("SELECT value FROM meta WHERE key = 'lastSequence'");
     this.sequence = readSequence.get()?.value ?? 0;
     this.applyInTransaction = this.db.transaction((changes: IndexChange[], lastSequence: number) => this.applyChanges(changes, lastSequence));
@@ -330,6 +370,23 @@ export class SagaIndex {
     return overview;
   }
 
+  /**
+   * The incident groups (incident.ts), largest first: up to `limit` of them, each with its
+   * `sample` newest sagas. Reads the partial incident index only: its cost follows the sagas in
+   * incidents, not the history.
+   */
+  incidents(limit: number, sample: number): IncidentRows {
+    const all = this.readIncidentGroups.all();
+    const groups = all.slice(0, limit).map(({ key, n, firstSeen, lastSeen }) => ({
+      key,
+      count: n,
+      firstSeen,
+      lastSeen,
+      sample: sample > 0 ? this.readIncidentSample.all(key, sample).map(summaryOf) : [],
+    }));
+    return { groups, groupCount: all.length, sagas: all.reduce((sum, group) => sum + group.n, 0) };
+  }
+
   /** Sagas a restart must look at: in flight, stuck, or finished with a step still pending (see `isSettled`). */
   unfinished(): SagaSummary[] {
     return this.readUnfinished.all().map(summaryOf);
@@ -362,7 +419,8 @@ export class SagaIndex {
 
   /**
    * Pick the index that leaves the fewest rows to read: exact counts for status, state and
-   * retrying; for a customer or an id prefix, a count that stops once it is no better than those.
+   * retrying; for a customer, an incident or an id prefix, a count that stops once it is no
+   * better than those.
    */
   private plan(filter: IndexFilter, after: Plan['after']): Plan {
     const counts = this.counts();
@@ -375,6 +433,7 @@ export class SagaIndex {
     if (filter.state) consider('state', counts.byState[filter.state] ?? 0);
     if (filter.retrying === true) consider('retrying', counts.retrying);
     if (filter.customerId) consider('customer', this.countCustomer.get(filter.customerId, best[1])!.n);
+    if (filter.incident) consider('incident', this.countIncident.get(filter.incident, best[1])!.n);
     let fewIds = false;
     if (filter.q) {
       const cap = Math.min(this.prefixSortLimit, best[1]);
@@ -393,6 +452,7 @@ export class SagaIndex {
     if (filter.status) values.status = filter.status;
     if (filter.state) values.state = filter.state;
     if (filter.customerId) values.customerId = filter.customerId;
+    if (filter.incident) values.incident = filter.incident;
     if (filter.q) Object.assign(values, { q: filter.q, ...prefixRange(filter.q) });
     if (after) Object.assign(values, { afterCreatedAt: after.createdAt, afterOrderId: after.orderId });
     return values;
@@ -440,6 +500,8 @@ export class SagaIndex {
     if (filter.status) terms.push(`${lead === 'status' ? '' : '+'}status = @status`);
     if (filter.state) terms.push(`${lead === 'state' ? '' : '+'}state = @state`);
     if (filter.customerId) terms.push(`${lead === 'customer' ? '' : '+'}customerId = @customerId`);
+    // The incident index is partial: `incident = ?` implies the NOT NULL it covers.
+    if (filter.incident) terms.push(`${lead === 'incident' ? '' : '+'}incident = @incident`);
     // The retrying index is partial: the planner takes it only for this very term.
     if (filter.retrying !== undefined) terms.push(lead === 'retrying' ? 'retrying = 1' : `+retrying = ${filter.retrying ? 1 : 0}`);
     return terms;

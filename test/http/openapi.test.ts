@@ -48,6 +48,12 @@ const DESIGN_API: [method: string, path: string][] = [
   ['get', '/metrics'],
 ];
 
+/** The operators' reads of issue 18: incidents grouped by cause, and the export of a filter. */
+const OPERATOR_API: [method: string, path: string][] = [
+  ['get', '/api/incidents'],
+  ['get', '/api/orders/export'],
+];
+
 interface Operation {
   parameters?: { in: string; name: string; schema: object }[];
   requestBody?: { content: Record<string, { schema: object }> };
@@ -110,7 +116,7 @@ describe('the document', () => {
     expect(compiled).toBeGreaterThan(100);
   });
 
-  it.each(DESIGN_API)("lists DESIGN.md's %s %s with its request and response schemas", (method, path) => {
+  it.each([...DESIGN_API, ...OPERATOR_API])('lists %s %s (DESIGN.md, issue 18) with its request and response schemas', (method, path) => {
     const op = operation(method, path);
     expect(op, `${method} ${path}`).toBeDefined();
     const params = (op!.parameters ?? []).map((p) => `${p.in}.${p.name}`);
@@ -136,6 +142,20 @@ describe('the document', () => {
     expect(list.parameters!.map((p) => p.name)).toEqual(expect.arrayContaining(['status', 'state', 'customerId', 'q', 'limit', 'cursor']));
     expect(list.parameters!.find((p) => p.name === 'status')!.schema).toMatchObject({ enum: ['running', 'completed', 'cancelled', 'failed', 'stuck'] });
     expect(operation('post', '/api/orders/{orderId}/cancel')!.responses).toHaveProperty('409');
+  });
+
+  it('has the incident report and the export, with their query fields, and the incident filter on the list and bulk', () => {
+    const incidents = operation('get', '/api/incidents')!;
+    expect(incidents.parameters!.map((p) => `${p.in}.${p.name}`)).toEqual(expect.arrayContaining(['query.limit', 'query.sample']));
+    expect(incidents.responses['200']!.content!['application/json']!.schema).toMatchObject({ required: expect.arrayContaining(['sagas', 'groupCount', 'groups']) });
+    expect(Object.keys(incidents.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '503']));
+    const exported = operation('get', '/api/orders/export')!;
+    expect(exported.parameters!.map((p) => p.name)).toEqual(expect.arrayContaining(['format', 'status', 'state', 'customerId', 'q', 'retrying', 'stalled', 'incident']));
+    expect(exported.parameters!.find((p) => p.name === 'format')!.schema).toMatchObject({ enum: ['csv', 'ndjson'], default: 'csv' });
+    expect(Object.keys(exported.responses['200']!.content!)).toEqual(['text/csv', 'application/x-ndjson']);
+    expect(exported.parameters!.map((p) => p.name)).not.toContain('limit');
+    expect(operation('get', '/api/orders')!.parameters!.find((p) => p.name === 'incident')!.schema).toMatchObject({ pattern: expect.any(String) });
+    expect(JSON.stringify(operation('post', '/api/bulk')!.requestBody!.content['application/json']!.schema)).toContain('"incident"');
   });
 
   it('documents every API route the app registered, and says which need a token', () => {

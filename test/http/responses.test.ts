@@ -83,12 +83,13 @@ afterAll(async () => {
 
 const inject = (method: 'GET' | 'POST', url: string, payload?: object, headers: Record<string, string> = ops) => t.app.inject({ method, url, headers, ...(payload ? { payload } : {}) });
 
-async function forgeLetter(subject: string, data: Uint8Array): Promise<number> {
+/** A dead letter as `source` writes one: on its own dead-letter subject, naming itself. */
+async function forgeLetter(subject: string, data: Uint8Array, source = 'payment'): Promise<number> {
   const h = natsHeaders();
   h.set(HEADERS.dlqSubject, subject);
   h.set(HEADERS.dlqReason, 'could not be handled');
-  h.set(HEADERS.dlqService, 'payment');
-  return (await t.nats.js.publish(SUBJECTS.deadLetter('payment'), data, { headers: h })).seq;
+  h.set(HEADERS.dlqService, source);
+  return (await t.nats.js.publish(SUBJECTS.deadLetter(source), data, { headers: h })).seq;
 }
 
 it('sends exactly what each handler returned, valid against its schema, on every route', async () => {
@@ -112,6 +113,11 @@ it('sends exactly what each handler returned, valid against its schema, on every
   expect((await inject('GET', '/api/orders/ord_0000000000000000000000000z')).statusCode).toBe(404);
   expect((await inject('GET', '/api/orders/not-an-id')).statusCode).toBe(400);
   expect((await inject('GET', '/api/orders?status=lost&limit=0')).statusCode).toBe(400);
+  // Incidents (none yet, no deadlines here), and the export: a stream, its problems JSON.
+  expect((await inject('GET', '/api/incidents?sample=2')).statusCode).toBe(200);
+  expect((await inject('GET', '/api/incidents?limit=0')).statusCode).toBe(400);
+  expect((await inject('GET', '/api/orders/export?format=ndjson')).statusCode).toBe(200);
+  expect((await inject('GET', '/api/orders/export?format=xml')).statusCode).toBe(400);
 
   // Operator actions: refused, applied, unauthenticated, unknown order; replay planned, applied, then nothing to do.
   expect((await inject('POST', `/api/orders/${a}/retry`, { reason: 'r' })).statusCode).toBe(409);
@@ -136,7 +142,7 @@ it('sends exactly what each handler returned, valid against its schema, on every
 
   // Dead letters: one that decodes, one that does not, one whose subject no stream takes.
   const submission = { order: { orderId: a, customerId: 'c', currency: 'USD', items: [{ sku: 'S', quantity: 1, unitPriceCents: 1 }], totalCents: 1 }, traceparent: '', requestHash: 'h' };
-  const decodes = await forgeLetter(SUBJECTS.submitted(a), codec.submission.encode(submissionToProto(submission, Date.now())));
+  const decodes = await forgeLetter(SUBJECTS.submitted(a), codec.submission.encode(submissionToProto(submission, Date.now())), 'orchestrator');
   const garbage = await forgeLetter(SUBJECTS.reply('payment'), new TextEncoder().encode('not protobuf'));
   const forged = await forgeLetter('$JS.API.STREAM.PURGE.SAGA_EVENTS', new Uint8Array(4));
   expect((await inject('GET', '/api/dead-letters?limit=2')).statusCode).toBe(200);

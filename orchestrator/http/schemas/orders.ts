@@ -3,6 +3,7 @@ import { Type, type Static } from 'typebox';
 import { LIMITS } from '../../../lib/codec.ts';
 import { ORDER_ID_PATTERN } from '../../../lib/order-id.ts';
 import type { SagaContext, SagaEvent } from '../../../machines/index.ts';
+import { INCIDENT_KEY_PATTERN } from '../../saga/incident.ts';
 import { FreeObject, Limit, Nullable, StringEnum, Timestamp } from './common.ts';
 import { FAILURE_KINDS, OPERATOR_ACTIONS, SAGA_STATUSES, STEP_NAMES } from './vocabulary.ts';
 
@@ -129,6 +130,12 @@ export const SagaFilterSchema = Type.Object(
     q: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.customerId, description: 'an order-id prefix or an exact customer id' })),
     retrying: Type.Optional(Type.Boolean()),
     stalled: Type.Optional(Type.Boolean({ description: 'running with no transition for longer than STUCK_AFTER_MS' })),
+    incident: Type.Optional(
+      Type.String({
+        pattern: INCIDENT_KEY_PATTERN,
+        description: "an incident group's `key` (GET /api/incidents): exactly the stuck, failed or retrying sagas of that cause",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -142,6 +149,24 @@ export const OrderListQuerySchema = Type.Object(
   },
   { additionalProperties: false },
 );
+
+export const EXPORT_FORMATS = ['csv', 'ndjson'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+/** `GET /api/orders/export`: the list's filters, every match (no page), in one format. */
+export const OrderExportQuerySchema = Type.Object(
+  {
+    ...SagaFilterSchema.properties,
+    format: Type.Unsafe<ExportFormat>({
+      type: 'string',
+      enum: [...EXPORT_FORMATS],
+      default: 'csv',
+      description: '`csv` (RFC 4180, a header row, formulas defused) or `ndjson` (one order summary as JSON per line, as the list shows it)',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type OrderExportQuery = Static<typeof OrderExportQuerySchema>;
 
 /** One transition of a saga's history. */
 export const HistoryRowSchema = Type.Object({
