@@ -70,9 +70,71 @@ export async function listedOrderIds(page: Page): Promise<string[]> {
   return page.locator('tr[data-order-id]').evaluateAll((rows: any[]) => rows.map((row) => row.getAttribute('data-order-id')));
 }
 
-/** The state each statechart node is drawn as. */
+/** The state each statechart node is drawn as, once the chart is laid out (ELK answers in a moment). */
 export async function chartStates(page: Page): Promise<{ current: string[]; visited: string[] }> {
+  await page.locator('[data-testid="statechart"][aria-busy="false"] .sc-node').first().waitFor({ state: 'attached' });
   const states = (selector: string): Promise<string[]> =>
     page.locator(selector).evaluateAll((nodes: any[]) => nodes.map((node) => node.getAttribute('data-state')));
   return { current: await states('.sc-node[data-current="true"]'), visited: await states('.sc-node[data-visited="true"]') };
+}
+
+/**
+ * Record every Content-Security-Policy violation the page reports (read with `cspViolations`),
+ * beside the console errors the browser prints for them.
+ */
+export async function watchCsp(page: Page): Promise<void> {
+  await page.addInitScript(`
+    window.__csp = [];
+    document.addEventListener('securitypolicyviolation', (event) => window.__csp.push(event.violatedDirective + ' ' + event.blockedURI));
+  `);
+}
+
+export async function cspViolations(user: UserPage): Promise<string[]> {
+  const reported = await user.page.evaluate('window.__csp ?? []').catch(() => []);
+  return [...(reported as string[]), ...user.errors.filter((error) => /Content Security Policy/i.test(error))];
+}
+
+export interface Crossing {
+  edge: string;
+  node: string;
+  at: { x: number; y: number };
+}
+
+/**
+ * Where a drawn line runs through a state's box, from what the browser rendered: each edge's
+ * path sampled every 2 px (in screen coordinates) against each state's box, its border aside.
+ */
+export async function edgesThroughStates(chart: Locator): Promise<{ edges: number; nodes: number; crossings: Crossing[] }> {
+  return chart.evaluate((root: any) => {
+    const boxes = [...root.querySelectorAll('.sc-node')].map((node: any) => ({ id: node.getAttribute('data-state'), box: node.getBoundingClientRect() }));
+    const paths = [...root.querySelectorAll('.react-flow__edge path.sc-edge.react-flow__edge-path')];
+    const crossings: any[] = [];
+    for (const path of paths as any[]) {
+      const matrix = path.getScreenCTM();
+      const length = path.getTotalLength();
+      for (let along = 0; along <= length; along += 2) {
+        const point = path.getPointAtLength(along);
+        const x = matrix.a * point.x + matrix.c * point.y + matrix.e;
+        const y = matrix.b * point.x + matrix.d * point.y + matrix.f;
+        const hit = boxes.find(({ box }: any) => x > box.left + 1.5 && x < box.right - 1.5 && y > box.top + 1.5 && y < box.bottom - 1.5);
+        if (hit) {
+          crossings.push({ edge: path.closest('.react-flow__edge')?.getAttribute('data-id'), node: hit.id, at: { x: Math.round(x), y: Math.round(y) } });
+          break;
+        }
+      }
+    }
+    return { edges: paths.length, nodes: boxes.length, crossings };
+  });
+}
+
+/** Edge labels drawn over a state's box. */
+export async function labelsOverStates(chart: Locator): Promise<string[]> {
+  return chart.evaluate((root: any) => {
+    const boxes = [...root.querySelectorAll('.sc-node')].map((node: any) => ({ id: node.getAttribute('data-state'), box: node.getBoundingClientRect() }));
+    const overlaps = (a: any, b: any) => a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1;
+    return [...root.querySelectorAll('.sc-edge-label')].flatMap((label: any) => {
+      const box = label.getBoundingClientRect();
+      return boxes.filter((node: any) => overlaps(box, node.box)).map((node: any) => `${label.textContent} over ${node.id}`);
+    });
+  });
 }

@@ -70,6 +70,7 @@ describe('an order page', () => {
     expect(chart.current).toEqual(['cancelled']);
     const expected = new Set<string>(order.history.flatMap((row: any) => [row.from, row.to]).filter(Boolean));
     expected.add('compensating'); // the eventless router the failure passed through
+    expected.add('submitted'); // the start, before the first state
     expect(new Set(chart.visited)).toEqual(expected);
     expect(chart.visited).not.toContain('completed');
     expect(chart.visited).not.toContain('stuck');
@@ -141,7 +142,7 @@ describe('operator actions', () => {
     expect(text).toMatch(/attempts used\s*2 of 2/);
     expect(text.toLowerCase()).toContain('timeout');
     expect(text).toContain('no reply within the step deadline');
-    expect(await page.locator('.sc-node[data-state="stuck"][data-current="true"]').count()).toBe(1);
+    expect((await chartStates(page)).current).toEqual(['stuck']);
     await screenshot(page, 'order-stuck');
 
     // Only the actions the saga allows now are offered.
@@ -168,6 +169,9 @@ describe('operator actions', () => {
     await dialog().waitFor({ state: 'detached' });
 
     await waitForState('completed');
+    // The chart says where it parked and how the operator sent it back.
+    await page.locator('.sc-node[data-state="stuck"] .sc-marker--parkedFrom', { hasText: '← creatingShipment' }).waitFor();
+    await page.locator('.sc-node[data-state="stuck"] .sc-marker--operator', { hasText: 'RETRY → creatingShipment' }).waitFor();
     const retryRow = page.getByTestId('timeline').locator('tbody tr').filter({ hasText: 'RETRY' });
     expect(await retryRow.innerText()).toContain('carrier is back');
     expect(await retryRow.innerText()).toContain('ops-anna');

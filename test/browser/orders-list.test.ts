@@ -159,9 +159,9 @@ describe('the overview', () => {
     expect(await overview.locator('.sc-node[data-state="stuck"] .sc-node__count').innerText()).toBe('2');
     expect(await overview.locator('.sc-node[data-state="cancelled"] .sc-node__count').innerText()).toBe('3');
     expect(await overview.locator('.sc-node[data-state="reservingInventory"] .sc-node__count').innerText()).toBe('0');
-    // Every state of the machine is drawn, with edges between them.
-    expect(await overview.locator('.sc-node').count()).toBe(11);
-    expect(await overview.locator('.react-flow__edge').count()).toBeGreaterThan(20);
+    // Every state of the machine is drawn, and the submitted start, with edges between them.
+    expect(await overview.locator('.sc-node').count()).toBe(12);
+    expect(await overview.locator('.react-flow__edge').count()).toBeGreaterThan(15);
     await screenshot(overview, 'overview');
   });
 });

@@ -7,6 +7,7 @@ import { useLiveFeed } from './api/live.ts';
 import { useConfig } from './api/queries.ts';
 import { opsToken } from './api/session.ts';
 import { LiveIndicator } from './components/LiveIndicator.tsx';
+import { ThemeToggle } from './components/ThemeToggle.tsx';
 import { TokenPrompt } from './components/TokenPrompt.tsx';
 import { NotFoundPage } from './pages/NotFoundPage.tsx';
 import { OrderDetailPage } from './pages/OrderDetailPage.tsx';
@@ -49,6 +50,7 @@ export function App() {
           </NavLink>
           <NavLink to="/system">System</NavLink>
         </nav>
+        <ThemeToggle />
         <LiveIndicator />
       </header>
       <main id="main">

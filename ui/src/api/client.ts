@@ -69,6 +69,9 @@ export function listQuery(filters: OrderFilters, cursor?: string | null, limit =
   if (filters.state) params.set('state', filters.state);
   if (filters.q) params.set('q', filters.q);
   if (filters.retrying) params.set('retrying', 'true');
+  if (filters.stalled) params.set('stalled', 'true');
+  if (filters.customerId) params.set('customerId', filters.customerId);
+  if (filters.incident) params.set('incident', filters.incident);
   params.set('limit', String(limit));
   if (cursor) params.set('cursor', cursor);
   return params.toString();

@@ -26,4 +26,10 @@ export interface OrderFilters {
   state?: string;
   q?: string;
   retrying?: boolean;
+  /** Running with no transition for STUCK_AFTER_MS. */
+  stalled?: boolean;
+  /** Exactly this customer's orders (a link from an order's page). */
+  customerId?: string;
+  /** An incident group's key: exactly the sagas of that cause. */
+  incident?: string;
 }

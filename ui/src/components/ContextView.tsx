@@ -1,15 +1,16 @@
 /** The saga's context as the machine holds it: items, amounts, effects, references, attempts. */
 import { FORWARD_STEPS, STEP_NAMES, type SagaContext } from '../../../machines/index.ts';
 import { formatMoney, formatRelative, formatTime } from '../format.ts';
+import { Reference } from './Reference.tsx';
 
 export function ContextView({ context, deadline, now }: { context: SagaContext; deadline?: string | null; now: number }) {
   const money = (cents: number) => formatMoney(cents, context.currency);
   const steps = STEP_NAMES.filter((step) => context.attempts[step] !== undefined || context.references[step] !== undefined);
   return (
     <div className="context" data-testid="context">
-      <section>
+      <section className="context__table">
         <h3>Items</h3>
-        <table className="table table--compact">
+        <table className="table table--compact context-items">
           <thead>
             <tr>
               <th scope="col">sku</th>
@@ -21,7 +22,11 @@ export function ContextView({ context, deadline, now }: { context: SagaContext; 
           <tbody>
             {context.items.map((item, index) => (
               <tr key={index}>
-                <td className="mono">{item.sku}</td>
+                <td className="mono cell-text">
+                  <span className="truncate" title={item.sku}>
+                    {item.sku}
+                  </span>
+                </td>
                 <td className="num">{item.quantity}</td>
                 <td className="num">{money(item.unitPriceCents)}</td>
                 <td className="num">{money(item.quantity * item.unitPriceCents)}</td>
@@ -53,16 +58,16 @@ export function ContextView({ context, deadline, now }: { context: SagaContext; 
         </dl>
       </section>
 
-      <section>
+      <section className="context__table">
         <h3>Steps</h3>
         {steps.length === 0 ? (
           <p className="muted">No step has started.</p>
         ) : (
-          <table className="table table--compact">
+          <table className="table table--compact context-steps">
             <thead>
               <tr>
                 <th scope="col">step</th>
-                <th scope="col">attempts</th>
+                <th scope="col" className="num">attempts</th>
                 <th scope="col">reference</th>
               </tr>
             </thead>
@@ -70,10 +75,12 @@ export function ContextView({ context, deadline, now }: { context: SagaContext; 
               {steps.map((step) => (
                 <tr key={step}>
                   <td className="mono">{step}</td>
-                  <td>
+                  <td className="num">
                     {context.attempts[step] ?? 0} of {context.attemptLimits[step] ?? context.maxAttempts}
                   </td>
-                  <td className="mono small ref">{context.references[step] ?? '—'}</td>
+                  <td className="cell-text">
+                    <Reference value={context.references[step]} what={`${step} reference`} />
+                  </td>
                 </tr>
               ))}
             </tbody>

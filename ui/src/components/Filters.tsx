@@ -1,15 +1,18 @@
 /** Filters of the orders list; they live in the URL so a filtered list is a link. */
-import { useEffect, useId, useState } from 'react';
+import { useEffect, useId, useState, type RefObject } from 'react';
 import { STATUSES, type OrderFilters, type SagaStatus } from '../api/types.ts';
+import { isFiltered } from '../views/filters-url.ts';
 
 export function Filters({
   filters,
   states,
   onChange,
+  searchRef,
 }: {
   filters: OrderFilters;
   states: string[];
   onChange: (next: OrderFilters) => void;
+  searchRef?: RefObject<HTMLInputElement | null>;
 }) {
   const id = useId();
   const [search, setSearch] = useState(filters.q ?? '');
@@ -21,13 +24,14 @@ export function Filters({
     const timer = setTimeout(() => onChange({ ...filters, q }), 250);
     return () => clearTimeout(timer);
   }, [search, filters, onChange]);
-  const active = Boolean(filters.status || filters.state || filters.q || filters.retrying);
+  const active = isFiltered(filters);
 
   return (
     <form className="filters" role="search" onSubmit={(event) => event.preventDefault()}>
       <div className="field field--grow">
         <label htmlFor={`${id}-q`}>Search</label>
         <input
+          ref={searchRef}
           id={`${id}-q`}
           type="search"
           placeholder="order id prefix or exact customer id"
@@ -81,9 +85,37 @@ export function Filters({
         />
         <label htmlFor={`${id}-retrying`}>retrying now</label>
       </div>
+      <div className="field field--check">
+        <input
+          id={`${id}-stalled`}
+          type="checkbox"
+          checked={Boolean(filters.stalled)}
+          onChange={(event) => onChange({ ...filters, stalled: event.target.checked || undefined })}
+          data-testid="filter-stalled"
+        />
+        <label htmlFor={`${id}-stalled`} title="running with no transition for STUCK_AFTER_MS">
+          stalled
+        </label>
+      </div>
+      {filters.customerId && (
+        <FilterChip label="customer" value={filters.customerId} onRemove={() => onChange({ ...filters, customerId: undefined })} />
+      )}
+      {filters.incident && <FilterChip label="incident" value={filters.incident} onRemove={() => onChange({ ...filters, incident: undefined })} />}
       <button type="button" className="btn" disabled={!active} onClick={() => onChange({})}>
         Clear filters
       </button>
     </form>
+  );
+}
+
+/** A filter that came with a link (a customer, an incident) and has no field of its own. */
+function FilterChip({ label, value, onRemove }: { label: string; value: string; onRemove: () => void }) {
+  return (
+    <span className="filter-chip" data-filter={label}>
+      <span className="muted">{label}</span> <span className="mono filter-chip__value" title={value}>{value}</span>
+      <button type="button" className="btn btn--ghost btn--small" aria-label={`Remove the ${label} filter`} onClick={onRemove}>
+        ✕
+      </button>
+    </span>
   );
 }

@@ -2,6 +2,7 @@
 import { isFinished } from '../../../machines/index.ts';
 import type { OrderDetail } from '../api/types.ts';
 import { formatDuration, formatTime } from '../format.ts';
+import { Reference } from './Reference.tsx';
 
 const HEADLINE = {
   completed: '✓ Completed',
@@ -34,7 +35,9 @@ export function OutcomeCard({ order }: { order: OrderDetail }) {
         {order.status === 'completed' && (
           <>
             <dt>shipment</dt>
-            <dd className="mono">{context?.references.createShipment ?? '—'}</dd>
+            <dd>
+              <Reference value={context?.references.createShipment} what="shipment reference" />
+            </dd>
           </>
         )}
         {context?.cancellation && (

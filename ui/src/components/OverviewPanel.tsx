@@ -10,6 +10,7 @@ import { STATUSES, type OrderFilters, type SagaStatus } from '../api/types.ts';
 import { formatCount } from '../format.ts';
 import { graphOf } from '../statechart/graph.ts';
 import { Statechart } from '../statechart/Statechart.tsx';
+import { IncidentsSection } from './IncidentsSection.tsx';
 import { LoadSection } from './LoadSection.tsx';
 import { ErrorMessage } from './states.tsx';
 
@@ -67,6 +68,7 @@ export function OverviewPanel({ filters, onChange }: { filters: OrderFilters; on
       </div>
       {overview.error && !data ? <ErrorMessage error={overview.error} what="the overview" retry={() => void overview.refetch()} /> : null}
       <LoadSection load={data?.load} stuck={data?.byStatus.stuck ?? 0} />
+      <IncidentsSection />
       <Statechart
         machine={machine}
         counts={data?.byState ?? NO_COUNTS}

@@ -128,7 +128,11 @@ function OrderView({ order }: { order: OrderDetail }) {
           </div>
           <div>
             <dt>customer</dt>
-            <dd data-testid="order-customer">{order.customerId}</dd>
+            <dd data-testid="order-customer">
+              <Link to={`/?customerId=${encodeURIComponent(order.customerId)}`} title="Every order of this customer">
+                {order.customerId}
+              </Link>
+            </dd>
           </div>
           <div>
             <dt>total</dt>
@@ -198,9 +202,6 @@ function OrderView({ order }: { order: OrderDetail }) {
               · {latest ? 'now' : `after step ${selected + 1} of ${last + 1}`} in <span className="mono">{shownState}</span>
             </span>
           </h2>
-          <span className="legend muted small" aria-hidden="true">
-            <span className="legend__current" /> current <span className="legend__visited" /> visited path
-          </span>
         </div>
         {machine instanceof Error ? (
           <p className="muted">Statechart unavailable: {machine.message}.</p>

@@ -1,34 +1,20 @@
 /** `/`: the overview on top, then every order, newest first, filtered by the URL. */
-import { useCallback, useEffect, useMemo } from 'react';
+import { useCallback, useEffect, useMemo, useRef } from 'react';
 import { useSearchParams } from 'react-router';
-import { CURRENT_MACHINE_VERSION, isSagaStatus, machineFor } from '../../../machines/index.ts';
+import { CURRENT_MACHINE_VERSION, machineFor } from '../../../machines/index.ts';
 import { useOrders } from '../api/queries.ts';
 import type { OrderFilters, OrderSummary } from '../api/types.ts';
+import { ExportButton } from '../components/ExportButton.tsx';
 import { Filters } from '../components/Filters.tsx';
 import { OrdersTable } from '../components/OrdersTable.tsx';
 import { OverviewPanel } from '../components/OverviewPanel.tsx';
 import { Empty, ErrorMessage, Loading } from '../components/states.tsx';
 import { formatCount } from '../format.ts';
+import { KeyHints } from '../keyboard/KeyHints.tsx';
+import { useListKeys } from '../keyboard/useListKeys.ts';
 import { graphOf } from '../statechart/graph.ts';
-
-function filtersFrom(params: URLSearchParams): OrderFilters {
-  const status = params.get('status');
-  return {
-    status: isSagaStatus(status) ? status : undefined,
-    state: params.get('state') || undefined,
-    q: params.get('q') || undefined,
-    retrying: params.get('retrying') === 'true' || undefined,
-  };
-}
-
-function paramsFrom(filters: OrderFilters): URLSearchParams {
-  const params = new URLSearchParams();
-  if (filters.status) params.set('status', filters.status);
-  if (filters.state) params.set('state', filters.state);
-  if (filters.q) params.set('q', filters.q);
-  if (filters.retrying) params.set('retrying', 'true');
-  return params;
-}
+import { filtersFrom, isFiltered, paramsFrom } from '../views/filters-url.ts';
+import { SavedViews } from '../views/SavedViews.tsx';
 
 export function OrdersPage() {
   const [params, setParams] = useSearchParams();
@@ -39,6 +25,9 @@ export function OrdersPage() {
   );
   const query = useOrders(filters);
   const states = useMemo(() => graphOf(machineFor(CURRENT_MACHINE_VERSION)).nodes.map((node) => node.id), []);
+  const listRef = useRef<HTMLDivElement>(null);
+  const searchRef = useRef<HTMLInputElement>(null);
+  useListKeys(listRef, searchRef);
 
   useEffect(() => {
     document.title = 'Orders · saga inspector';
@@ -57,7 +46,7 @@ export function OrdersPage() {
     return list;
   }, [query.data]);
 
-  const filtered = Boolean(filters.status || filters.state || filters.q || filters.retrying);
+  const filtered = isFiltered(filters);
 
   return (
     <div className="page">
@@ -71,8 +60,11 @@ export function OrdersPage() {
             </span>
           </h1>
           {query.isFetching && !query.isLoading && <span className="muted small">refreshing…</span>}
+          <ExportButton filters={filters} />
         </div>
-        <Filters filters={filters} states={states} onChange={setFilters} />
+        <SavedViews filters={filters} />
+        <Filters filters={filters} states={states} onChange={setFilters} searchRef={searchRef} />
+        <KeyHints />
         {query.isLoading ? (
           <Loading what="orders" />
         ) : query.error && !query.data ? (
@@ -94,7 +86,9 @@ export function OrdersPage() {
           </Empty>
         ) : (
           <>
-            <OrdersTable orders={orders} loading={query.isFetching} />
+            <div ref={listRef}>
+              <OrdersTable orders={orders} loading={query.isFetching} />
+            </div>
             {query.error && <ErrorMessage error={query.error} what="the latest orders" retry={() => void query.refetch()} />}
             <div className="pager">
               {query.hasNextPage ? (

@@ -52,6 +52,27 @@ export function SystemPage() {
           <p className="big-number" data-testid="dead-letters">{formatCount(system.deadLetters.waiting)}</p>
           <p className="muted">{system.deadLetters.waiting > 0 ? 'waiting in the dead-letter stream for a look' : 'none waiting'}</p>
         </section>
+        <section className={`card${system.exposure.warnings.length > 0 ? ' card--alert' : ''}`} aria-labelledby="exposure-title" data-testid="exposure">
+          <h2 id="exposure-title" className="card__title">Exposure</h2>
+          {system.exposure.insecureOpenApi && (
+            <p role="alert">
+              <strong>INSECURE: ALLOW_INSECURE_OPEN_API=true</strong> — anyone who reaches {system.exposure.listen} may act on orders
+            </p>
+          )}
+          <dl className="facts">
+            <dt>listens on</dt>
+            <dd className="mono">{system.exposure.listen}{system.exposure.loopbackOnly ? ' (this machine only)' : ''}</dd>
+            <dt>actions</dt>
+            <dd>{system.exposure.actionsNeedToken ? 'need OPS_TOKEN' : 'open to anyone who reaches the API'}</dd>
+            <dt>reads</dt>
+            <dd>{system.exposure.readsNeedToken ? 'need a token' : 'open to anyone who reaches the API'}</dd>
+            <dt>Host check</dt>
+            <dd>{system.exposure.hostCheck ? 'on' : 'off (TRUSTED_HOSTS=*)'}</dd>
+          </dl>
+          {system.exposure.warnings.map((warning) => (
+            <p key={warning} className="muted">{warning}</p>
+          ))}
+        </section>
       </div>
 
       <section className="card" aria-labelledby="consumers-title">

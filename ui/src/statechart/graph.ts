@@ -2,21 +2,26 @@
  * The statechart as a graph, derived from the machine definition that runs (never a copy):
  * nodes are the root's state nodes, edges are their transitions (`on` and `always`), with
  * the events that take each edge. Parallel transitions between the same two states merge
- * into one edge that lists all their events.
+ * into one edge that lists all their events. The start (`submitted`, before the saga's first
+ * state) is drawn too, beside the machine's states.
  */
 import { STEPS, isForwardStep, type OrderSagaMachine, type StepName } from '../../../machines/index.ts';
 
-export type NodeKind = 'step' | 'compensation' | 'routing' | 'waiting' | 'final';
+export type NodeKind = 'start' | 'step' | 'compensation' | 'routing' | 'waiting' | 'final';
 
 export interface ChartNode {
   id: string;
   kind: NodeKind;
-  /** What the state does, in a few words (the step and its service, "final"...). */
+  /** What the state does, in a few words (the service of its step, "final"...). */
   caption: string;
   step?: StepName;
 }
 
-export type EdgeKind = 'forward' | 'retry' | 'park' | 'operator' | 'routing' | 'failure';
+/**
+ * `retry` loops on its state; `park` goes to the state that waits for an operator and
+ * `operator` leaves it again.
+ */
+export type EdgeKind = 'start' | 'forward' | 'retry' | 'park' | 'operator' | 'routing' | 'failure';
 
 export interface ChartEdge {
   id: string;
@@ -30,11 +35,19 @@ export interface ChartEdge {
 export interface ChartGraph {
   /** The state a saga starts in. */
   initial: string;
+  /** The machine's states. */
   nodes: ChartNode[];
   edges: ChartEdge[];
+  /** Where an order is before its saga starts, and the edge into the initial state. */
+  start: { node: ChartNode; edge: ChartEdge };
 }
 
-const OPERATOR_EVENTS = new Set(['RETRY', 'COMPENSATE', 'CANCEL']);
+/**
+ * The API shows an order as `submitted` until the saga starts; the orchestrator records that
+ * first transition (from nothing into the initial state) as ORDER_SUBMITTED.
+ */
+export const START_STATE = 'submitted';
+export const START_EVENT = 'ORDER_SUBMITTED';
 
 export const edgeId = (source: string, target: string) => `${source}->${target}`;
 
@@ -55,11 +68,12 @@ function stepOfState(state: string): StepName | undefined {
   return (Object.keys(STEPS) as StepName[]).find((step) => STEPS[step].state === state);
 }
 
-function edgeKind(source: string, target: string, events: string[], forwardStates: Set<string>): EdgeKind {
+function edgeKind(source: string, target: string, events: string[], forwardStates: Set<string>, waitingStates: Set<string>): EdgeKind {
   if (source === target) return 'retry';
   if (events.every((event) => event.startsWith('always'))) return 'routing';
-  if (events.every((event) => OPERATOR_EVENTS.has(event))) return 'operator';
-  if (target === 'stuck') return 'park';
+  // Only an operator moves a saga out of the state that waits for one.
+  if (waitingStates.has(source)) return 'operator';
+  if (waitingStates.has(target)) return 'park';
   if (forwardStates.has(source) && forwardStates.has(target)) return 'forward';
   if (forwardStates.has(source) && target === 'completed') return 'forward';
   return 'failure';
@@ -78,12 +92,13 @@ export function graphOf(machine: OrderSagaMachine): ChartGraph {
     if (step) {
       const forward = isForwardStep(step);
       if (forward) forwardStates.add(id);
-      return { id, kind: forward ? 'step' : 'compensation', caption: `${STEPS[step].service} · ${step}`, step };
+      return { id, kind: forward ? 'step' : 'compensation', caption: STEPS[step].service, step };
     }
     if (node.type === 'final') return { id, kind: 'final', caption: 'final' };
     if (node.always && node.always.length > 0) return { id, kind: 'routing', caption: 'routes the undo' };
     return { id, kind: 'waiting', caption: 'waits for an operator' };
   });
+  const waitingStates = new Set(nodes.filter((node) => node.kind === 'waiting').map((node) => node.id));
 
   const byPair = new Map<string, { source: string; target: string; events: string[] }>();
   const add = (source: string, target: string, label: string) => {
@@ -106,11 +121,15 @@ export function graphOf(machine: OrderSagaMachine): ChartGraph {
   const edges: ChartEdge[] = [...byPair.entries()].map(([id, edge]) => ({
     id,
     ...edge,
-    kind: edgeKind(edge.source, edge.target, edge.events, forwardStates),
+    kind: edgeKind(edge.source, edge.target, edge.events, forwardStates, waitingStates),
   }));
 
   const initial = machine.root.initial?.target[0]?.key ?? nodes[0]?.id ?? '';
-  const graph = { initial, nodes, edges };
+  const start = {
+    node: { id: START_STATE, kind: 'start', caption: 'stored, saga not started' } satisfies ChartNode,
+    edge: { id: edgeId(START_STATE, initial), source: START_STATE, target: initial, events: [START_EVENT], kind: 'start' } satisfies ChartEdge,
+  };
+  const graph = { initial, nodes, edges, start };
   cache.set(machine, graph);
   return graph;
 }

@@ -1,92 +1,122 @@
-/** How one state and one edge are drawn. Every label is plain text. */
-import { BaseEdge, EdgeLabelRenderer, Handle, Position, type Edge, type EdgeProps, type Node, type NodeProps } from '@xyflow/react';
-import { memo } from 'react';
-import { splinePath, type PlacedEdge, type PlacedNode } from './layout.ts';
+/** How a state, the start and a group box are drawn. Every label is plain text. */
+import { Handle, Position, type Node, type NodeProps } from '@xyflow/react';
+import { memo, type CSSProperties } from 'react';
+import type { PlacedGroup, PlacedNode } from './layout.ts';
+import type { Marker } from './markers.ts';
 
 export interface StateNodeData extends Record<string, unknown> {
   node: PlacedNode;
   current: boolean;
   visited: boolean;
+  /** An order's page: this state is off the order's path. */
+  dimmed: boolean;
+  markers: Marker[];
   /** Sagas in this state right now (overview), and the heat 0..1 relative to the busiest state. */
   count?: number;
   heat?: number;
   selected: boolean;
   clickable: boolean;
+  /** More to say in the tooltip (how a saga leaves stuck). */
+  note: string;
 }
 
 export type StateFlowNode = Node<StateNodeData, 'state'>;
+// Not React Flow's own `group` type, which brings a style of its own.
+export type GroupFlowNode = Node<{ group: PlacedGroup }, 'chartGroup'>;
 
-export interface RoutedEdgeData extends Record<string, unknown> {
-  edge: PlacedEdge;
-  visited: boolean;
-  last: boolean;
-  /** Text on the edge: the events this order took it with (only the path is labelled). */
-  labels: string[] | null;
+/** The handles React Flow wants before it draws an edge; the routes come from the layout. */
+function Handles() {
+  return (
+    <>
+      <Handle type="target" position={Position.Left} isConnectable={false} className="sc-handle" />
+      <Handle type="source" position={Position.Right} isConnectable={false} className="sc-handle" />
+    </>
+  );
 }
 
-export type RoutedFlowEdge = Edge<RoutedEdgeData, 'routed'>;
-
-function heatColor(heat: number): string {
-  // Pale amber (a few) to a light red (where sagas pile up); light enough for dark text.
-  const hue = 46 - 40 * heat;
-  const lightness = 93 - 21 * heat;
-  return `hsl(${hue} 95% ${lightness}%)`;
-}
-
-export const StateNode = memo(function StateNode({ data }: NodeProps<StateFlowNode>) {
-  const { node, current, visited, count, heat, selected, clickable } = data;
+function classesOf(data: StateNodeData): string {
+  const { node, current, visited, dimmed, selected, clickable, heat, count } = data;
   const classes = ['sc-node', `sc-node--${node.kind}`];
   if (current) classes.push('is-current');
   else if (visited) classes.push('is-visited');
+  if (dimmed) classes.push('is-dimmed');
   if (selected) classes.push('is-selected');
   if (clickable) classes.push('is-clickable');
   // Final states only ever fill up; the heat shows where sagas in flight pile up.
-  const style = heat !== undefined && count && node.kind !== 'final' ? { background: heatColor(heat) } : undefined;
-  const label = `${node.id}${current ? ' (current state)' : visited ? ' (visited)' : ''}${count !== undefined ? `: ${count} sagas` : ''}`;
+  if (heat !== undefined && count && node.kind !== 'final') classes.push('has-heat');
+  return classes.join(' ');
+}
+
+function tooltipOf({ node, current, visited, count, note }: StateNodeData): string {
+  const where = current ? ' (current state)' : visited ? ' (on this order’s path)' : '';
+  const sagas = count !== undefined ? `: ${count} sagas` : '';
+  const what = node.step ? `step ${node.step} by the ${node.caption} service` : node.caption;
+  return `${node.id}${where}${sagas} · ${what}${note}`;
+}
+
+export const StateNode = memo(function StateNode({ data }: NodeProps<StateFlowNode>) {
+  const { node, current, visited, count, heat, markers } = data;
+  const style = { width: node.width, height: node.height, '--heat': heat ?? 0 } as CSSProperties;
   return (
     <div
-      className={classes.join(' ')}
+      className={classesOf(data)}
       style={style}
       data-state={node.id}
       data-current={current ? 'true' : undefined}
       data-visited={visited ? 'true' : undefined}
-      title={label}
+      title={tooltipOf(data)}
     >
-      <Handle type="target" position={Position.Left} isConnectable={false} className="sc-handle" />
-      <div className="sc-node__name">{node.id}</div>
-      <div className="sc-node__caption">{current ? `current · ${node.caption}` : node.caption}</div>
-      {count !== undefined && (
+      <Handles />
+      {node.kind === 'start' ? (
+        <div className="sc-start">
+          <span className="sc-start__dot" aria-hidden="true" />
+          <span className="sc-node__name">{node.id}</span>
+        </div>
+      ) : (
+        <>
+          <div className="sc-node__name">{node.id}</div>
+          <div className="sc-node__foot">
+            {/* Where this order came from and went says more on the waiting state than its caption. */}
+            {!(node.kind === 'waiting' && markers.length > 0) && (
+              <span className="sc-node__caption">{current ? `current · ${node.caption}` : node.caption}</span>
+            )}
+            {markers.length > 0 && <Markers markers={markers} />}
+          </div>
+        </>
+      )}
+      {count !== undefined && node.kind !== 'start' && (
         <div className={`sc-node__count${count === 0 ? ' is-zero' : ''}`} aria-label={`${count} sagas`}>
           {count.toLocaleString('en-US')}
         </div>
       )}
-      <Handle type="source" position={Position.Right} isConnectable={false} className="sc-handle" />
     </div>
   );
 });
 
-export const RoutedEdge = memo(function RoutedEdge({ id, data, markerEnd }: EdgeProps<RoutedFlowEdge>) {
-  if (!data) return null;
-  const { edge, visited, last, labels } = data;
-  const classes = ['sc-edge', `sc-edge--${edge.kind}`];
-  if (visited) classes.push('is-visited');
-  if (last) classes.push('is-last');
+function Markers({ markers }: { markers: Marker[] }) {
   return (
-    <>
-      <BaseEdge id={id} path={splinePath(edge.points)} markerEnd={markerEnd} className={classes.join(' ')} />
-      {labels && labels.length > 0 && (
-        <EdgeLabelRenderer>
-          <div
-            className={`sc-edge-label${last ? ' is-last' : ''}`}
-            style={{ transform: `translate(-50%, -50%) translate(${edge.labelAt.x}px, ${edge.labelAt.y}px)` }}
-            data-edge={edge.id}
-          >
-            {labels.map((label) => (
-              <div key={label}>{label}</div>
-            ))}
-          </div>
-        </EdgeLabelRenderer>
-      )}
-    </>
+    <span className="sc-markers">
+      {markers.map((marker) => (
+        <span
+          key={marker.id}
+          className={`sc-marker sc-marker--${marker.kind}${marker.taken ? ' is-taken' : ''}`}
+          title={marker.title}
+          data-marker={marker.id}
+          data-taken={marker.taken ? 'true' : undefined}
+        >
+          {marker.text}
+        </span>
+      ))}
+    </span>
+  );
+}
+
+/** A group's box with its title; drawn behind the lines and the states. */
+export const GroupNode = memo(function GroupNode({ data }: NodeProps<GroupFlowNode>) {
+  const { group } = data;
+  return (
+    <div className={`sc-group sc-group--${group.id}`} style={{ width: group.width, height: group.height }} data-group={group.id}>
+      <span className="sc-group__title">{group.title}</span>
+    </div>
   );
 });

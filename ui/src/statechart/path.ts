@@ -1,7 +1,8 @@
 /**
  * The way one order went through the statechart, from its history: the states it was in and
  * the edges it took. A transition through the eventless `compensating` router is recorded as
- * one row (from → final target); it is drawn as the two edges it really took.
+ * one row (from → final target); it is drawn as the two edges it really took. The first row
+ * (from nothing) is the start edge out of `submitted`.
  */
 import type { HistoryRow } from '../api/types.ts';
 import { edgeId, type ChartGraph } from './graph.ts';
@@ -16,7 +17,7 @@ export interface VisitedPath {
 
 /** The edges one history row took, each with the event (or eventless guard) that took it. */
 export function edgesOfRow(graph: ChartGraph, row: Pick<HistoryRow, 'from' | 'to' | 'event'>): { id: string; label: string }[] {
-  if (!row.from) return [];
+  if (!row.from) return row.to === graph.start.edge.target ? [{ id: graph.start.edge.id, label: row.event }] : [];
   const has = (source: string, target: string) => graph.edges.find((edge) => edge.id === edgeId(source, target));
   const direct = has(row.from, row.to);
   if (direct && direct.events.includes(row.event)) return [{ id: direct.id, label: row.event }];
@@ -37,15 +38,16 @@ export function visitedPath(graph: ChartGraph, rows: readonly Pick<HistoryRow, '
   const states = new Set<string>();
   const edges = new Map<string, string[]>();
   let lastEdges: { id: string; label: string }[] = [];
+  const all = [graph.start.edge, ...graph.edges];
   for (const row of rows) {
-    if (row.from) states.add(row.from);
+    states.add(row.from ?? graph.start.node.id);
     states.add(row.to);
     lastEdges = edgesOfRow(graph, row);
     for (const { id, label } of lastEdges) {
       const labels = edges.get(id) ?? [];
       if (!labels.includes(label)) labels.push(label);
       edges.set(id, labels);
-      const target = graph.edges.find((edge) => edge.id === id)?.target;
+      const target = all.find((edge) => edge.id === id)?.target;
       if (target) states.add(target);
     }
   }
