@@ -1,15 +1,43 @@
-/** Operator actions on one order: retry, compensate, cancel, replay. */
+/** Operator actions on one order: retry, compensate, cancel, resolve, fail, replay. */
+import { UsageError } from '../client.ts';
 import type { HistoryRow, OrderView, ReplayPlan } from '../api.ts';
-import { flag, reasonOption, reasonUnlessDryRun, requireReason, segment, stringOption, type CommandDef, type Context } from '../command.ts';
+import { flag, reasonOption, reasonUnlessDryRun, requireReason, segment, stringOption, type CommandDef, type Context, type OptionDef } from '../command.ts';
 import { arrow, table } from '../format.ts';
+import { nextLines } from './next.ts';
 
-const EVENTS = { retry: 'RETRY', compensate: 'COMPENSATE', cancel: 'CANCEL' } as const;
+const EVENTS = { retry: 'RETRY', compensate: 'COMPENSATE', cancel: 'CANCEL', resolve: 'RESOLVE', fail: 'FAIL' } as const;
 type Action = keyof typeof EVENTS;
 
 const SUMMARIES: Record<Action, string> = {
   retry: 're-send the step a stuck order stopped at, as a new attempt',
   compensate: 'undo whatever may have happened (cancel shipment, refund, release); ends cancelled',
   cancel: "the customer's cancel, allowed until shipping begins",
+  resolve: 'record the step a stuck order stopped at as done by hand (with its outside reference); the saga moves on',
+  fail: 'record the step a stuck order stopped at as failed for good; a forward step compensates, a failed undo ends failed',
+};
+
+const OPTIONS: Partial<Record<Action, Record<string, OptionDef>>> = {
+  resolve: {
+    reference: {
+      type: 'string',
+      value: 'ref',
+      required: true,
+      description: "what the outside world calls what was done (the carrier's parcel number, the payment id); becomes the step's reference",
+    },
+    ...reasonOption,
+  },
+};
+
+const NOTES: Partial<Record<Action, string[]>> = {
+  resolve: [
+    'only for a step really done outside the system (the parcel was booked by phone): the saga continues as if the worker had answered',
+    'example: saga-ctl resolve ord_… --reference PARCEL-88412 --reason "booked by phone with the carrier"',
+  ],
+  fail: [
+    'a forward step (reserve, charge, ship) is taken as not having happened, so it is not undone: the saga undoes what came before it;',
+    'a failed undo (release, refund, cancel shipment) ends the order failed, and a human must settle it',
+    'example: saga-ctl fail ord_… --reason "the carrier confirms nothing was booked"',
+  ],
 };
 
 function actionCommand(action: Action): CommandDef {
@@ -17,23 +45,38 @@ function actionCommand(action: Action): CommandDef {
     path: [action],
     summary: SUMMARIES[action],
     args: [{ name: 'orderId' }],
-    options: reasonOption,
-    notes: [`prints the transition; exits 1 with the reason when the order's state does not allow ${action}`],
+    options: OPTIONS[action] ?? reasonOption,
+    notes: [...(NOTES[action] ?? []), `prints the transition; exits 1 with the reason (and the allowed actions) when the order's state does not allow ${action}`],
     async run(ctx) {
       const [orderId] = ctx.args as [string];
       const reason = requireReason(ctx);
-      const order = await ctx.client.post<OrderView>(`/api/orders/${segment(orderId)}/${action}`, { reason });
+      const reference = action === 'resolve' ? requireReference(ctx) : undefined;
+      const body = reference === undefined ? { reason } : { reason, reference };
+      const order = await ctx.client.post<OrderView>(`/api/orders/${segment(orderId)}/${action}`, body);
       if (ctx.json) return ctx.out.json(order);
       const row: HistoryRow | undefined = order.history.findLast((r) => r.event === EVENTS[action]) ?? order.history.at(-1);
-      ctx.out.line(`${action} applied to ${order.orderId}: ${row ? arrow(row.from, row.to) : order.state}`);
+      ctx.out.line(`${action} applied to ${order.orderId}: ${row ? arrow(row.from, row.to) : order.state}${reference === undefined ? '' : ` (reference ${reference})`}`);
       ctx.out.line(`status now ${order.status} (state ${order.state}); allowed actions: ${order.allowedActions.join(', ') || 'none'}`);
+      if (action === 'resolve' || action === 'fail') {
+        const next = nextLines(order);
+        if (next.length) ctx.out.line(next[0]!);
+      }
     },
   };
+}
+
+function requireReference(ctx: Context): string {
+  const reference = stringOption(ctx, 'reference')?.trim();
+  if (!reference) throw new UsageError('missing --reference "<ref>" (what the outside world calls what was done, e.g. the parcel number)', ctx.usage);
+  if (reference.length > 200) throw new UsageError(`--reference is ${reference.length} characters; at most 200`, ctx.usage);
+  return reference;
 }
 
 export const retry = actionCommand('retry');
 export const compensate = actionCommand('compensate');
 export const cancel = actionCommand('cancel');
+export const resolve = actionCommand('resolve');
+export const fail = actionCommand('fail');
 
 function printPlan(ctx: Context, orderId: string, plan: ReplayPlan, dryRun: boolean): void {
   ctx.out.line(`replay of ${orderId}${dryRun ? ', dry run' : ''}: recorded on machine ${plan.recordedVersion}, replayed on ${plan.machineVersion}`, '');

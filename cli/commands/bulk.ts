@@ -102,7 +102,7 @@ function startCommand(action: 'retry' | 'compensate'): CommandDef {
     async run(ctx) {
       const filter = filterFrom(ctx);
       if (Object.keys(filter).length === 0) {
-        throw new UsageError(`bulk ${action} needs at least one filter (--status, --state, --customer, --search, --retrying, --stalled)`, ctx.usage);
+        throw new UsageError(`bulk ${action} needs at least one filter (--status, --state, --customer, --search, --retrying, --stalled, --incident)`, ctx.usage);
       }
       const dryRun = flag(ctx, 'dry-run');
       const reason = dryRun ? (stringOption(ctx, 'reason')?.trim() || 'dry run (saga-ctl)') : requireReason(ctx);

@@ -45,7 +45,6 @@ export const exportOrders: CommandDef = {
   summary: 'every order matching the filters, as CSV or JSON lines (streamed, all pages)',
   options: {
     ...filterOptions,
-    incident: { type: 'string', value: 'key', description: 'only the orders of this incident group (see saga-ctl incidents)' },
     format: { type: 'string', value: 'csv|ndjson', description: 'csv (default; a header row, spreadsheet formulas defused) or ndjson (one JSON order per line)' },
     output: { type: 'string', value: 'file', description: 'write to this file instead of stdout' },
   },
@@ -58,10 +57,9 @@ export const exportOrders: CommandDef = {
   async run(ctx) {
     const format = choiceOption(ctx, 'format', FORMATS) ?? 'csv';
     const filter = filterFrom(ctx);
-    const incident = stringOption(ctx, 'incident');
     const url = new URL(`${ctx.client.baseUrl}/api/orders/export`);
     url.searchParams.set('format', format);
-    for (const [key, value] of Object.entries({ ...filter, ...(incident ? { incident } : {}) })) url.searchParams.set(key, String(value));
+    for (const [key, value] of Object.entries(filter)) url.searchParams.set(key, String(value));
 
     let response: Response;
     try {

@@ -11,6 +11,7 @@ export const filterOptions: Record<string, OptionDef> = {
   search: { type: 'string', value: 'q', description: 'an order-id prefix or an exact customer id' },
   retrying: { type: 'boolean', description: 'only running orders whose pending step already failed or timed out' },
   stalled: { type: 'boolean', description: 'only running orders with no transition for longer than STUCK_AFTER_MS' },
+  incident: { type: 'string', value: 'key', description: 'only the orders of this incident group (its key from saga-ctl incidents)' },
 };
 
 export function filterFrom(ctx: Context): BulkFilter {
@@ -25,6 +26,8 @@ export function filterFrom(ctx: Context): BulkFilter {
   if (search) filter.q = search;
   if (flag(ctx, 'retrying')) filter.retrying = true;
   if (flag(ctx, 'stalled')) filter.stalled = true;
+  const incident = stringOption(ctx, 'incident');
+  if (incident) filter.incident = incident;
   return filter;
 }
 

@@ -1,6 +1,6 @@
 /** Every command, in the order the help lists them. */
 import type { CommandDef } from '../command.ts';
-import { cancel, compensate, replay, retry } from './actions.ts';
+import { cancel, compensate, fail, replay, resolve, retry } from './actions.ts';
 import { audit } from './audit.ts';
 import { bulkCancel, bulkCompensate, bulkList, bulkRetry, bulkStatus } from './bulk.ts';
 import { dlqDiscard, dlqList, dlqRedrive, dlqShow } from './dlq.ts';
@@ -18,6 +18,8 @@ export const COMMANDS: CommandDef[] = [
   retry,
   compensate,
   cancel,
+  resolve,
+  fail,
   replay,
   bulkRetry,
   bulkCompensate,

@@ -3,6 +3,7 @@ import type { OrderPage, OrderSummary, OrderView } from '../api.ts';
 import { flag, intOption, segment, stringOption, type CommandDef } from '../command.ts';
 import { arrow, clock, dateTime, fields, money, plural, relative, since, table } from '../format.ts';
 import { filterFrom, filterOptions } from './filters.ts';
+import { nextLines } from './next.ts';
 
 const attempt = (pending: { attempt: number; maxAttempts: number } | null) => (pending ? `${pending.attempt}/${pending.maxAttempts}` : '-');
 
@@ -15,7 +16,7 @@ export const list: CommandDef = {
     cursor: { type: 'string', value: 'cursor', description: 'continue after a previous page' },
     all: { type: 'boolean', description: 'follow the pages to the end' },
   },
-  notes: ['examples:', '  saga-ctl list --status stuck', '  saga-ctl list --state chargingPayment --retrying --all'],
+  notes: ['examples:', '  saga-ctl list --status stuck', '  saga-ctl list --state chargingPayment --retrying --all', '  saga-ctl list --incident stuck.createShipment.3f9a0c1d2e4b   (a key from saga-ctl incidents)'],
   async run(ctx) {
     const limit = intOption(ctx, 'limit', { min: 1, max: 500 }) ?? (flag(ctx, 'all') ? 500 : 50);
     const query = { ...filterFrom(ctx), limit };
@@ -46,7 +47,7 @@ export const list: CommandDef = {
 
 export const show: CommandDef = {
   path: ['show'],
-  summary: 'one order: state, pending step, history, allowed actions',
+  summary: 'one order: state, pending step, history, allowed actions and what each would do next',
   args: [{ name: 'orderId' }],
   async run(ctx) {
     const [orderId] = ctx.args as [string];
@@ -89,5 +90,7 @@ export const show: CommandDef = {
         ]).map((line) => `  ${line}`),
       );
     ctx.out.line('', `allowed actions: ${order.allowedActions.length ? order.allowedActions.join(', ') : 'none'}`);
+    const next = nextLines(order);
+    if (next.length) ctx.out.line('', ...next);
   },
 };

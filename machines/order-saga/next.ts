@@ -7,14 +7,10 @@ import { nextSnapshot } from '../pure-steps.ts';
 import type { OrderSagaMachine } from '../index.ts';
 import { statusOf, type OrderSagaSnapshot } from './status.ts';
 import { isForwardStep, STEPS } from './steps.ts';
-import type { SagaEvent, SagaStatus, Service, StepName } from './types.ts';
-
-/** Every operator action, the two that record a step done or failed by hand included. */
-export const ACTIONS_BY_HAND = ['retry', 'compensate', 'cancel', 'resolve', 'fail'] as const;
-export type ActionByHand = (typeof ACTIONS_BY_HAND)[number];
+import { OPERATOR_ACTIONS, type OperatorAction, type SagaEvent, type SagaStatus, type Service, type StepName } from './types.ts';
 
 /** The event an action sends; `resolve` carries the outside world's reference. */
-export function eventOfAction(action: ActionByHand, who: { actor: string; reason: string; reference?: string }): SagaEvent {
+export function eventOfAction(action: OperatorAction, who: { actor: string; reason: string; reference?: string }): SagaEvent {
   const { actor, reason } = who;
   switch (action) {
     case 'retry':
@@ -39,7 +35,7 @@ export interface PlannedCommand {
 }
 
 export interface ActionPlan {
-  action: ActionByHand;
+  action: OperatorAction;
   /** The commands it sends, in order, if each of them succeeds. */
   commands: PlannedCommand[];
   /** Where the saga ends then. */
@@ -75,7 +71,7 @@ function followSuccesses(machine: OrderSagaMachine, snapshot: OrderSagaSnapshot)
 
 const listOf = (commands: PlannedCommand[]) => commands.map((command) => `${command.service} to ${STEPS[command.step].does}`).join(', then ');
 
-function planSays(action: ActionByHand, commands: PlannedCommand[], ends: SagaStatus, stuckStep: StepName | null): string {
+function planSays(action: OperatorAction, commands: PlannedCommand[], ends: SagaStatus, stuckStep: StepName | null): string {
   const first =
     action === 'resolve' && stuckStep ? `records "${STEPS[stuckStep].does}" as done by hand` :
     action === 'fail' && stuckStep ? `records "${STEPS[stuckStep].does}" as failed for good` :
@@ -96,7 +92,7 @@ export function nextSteps(machine: OrderSagaMachine, snapshot: OrderSagaSnapshot
       ? `is parked: ${STEPS[stuckStep].does} did not succeed${lastError ? ` (${lastError.message})` : ''}; it waits for an operator`
       : `has ended ${statusOf(state)}; nothing will move it`;
   const plans: ActionPlan[] = [];
-  for (const action of ACTIONS_BY_HAND) {
+  for (const action of OPERATOR_ACTIONS) {
     const event = eventOfAction(action, { actor: 'preview', reason: 'preview', reference: 'preview' });
     if (!snapshot.can(event)) continue;
     const { commands, ends } = followSuccesses(machine, nextSnapshot(machine, snapshot, event));

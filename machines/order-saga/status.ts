@@ -13,6 +13,8 @@ const OPERATOR_EVENTS: Record<OperatorAction, SagaEvent> = {
   retry: { type: 'RETRY', actor: '', reason: '' },
   compensate: { type: 'COMPENSATE', actor: '', reason: '' },
   cancel: { type: 'CANCEL', actor: '', reason: '' },
+  resolve: { type: 'RESOLVE', actor: '', reason: '', reference: '' },
+  fail: { type: 'FAIL', actor: '', reason: '' },
 };
 
 /** The operator actions the machine accepts in this snapshot (its guards decide, not a copy). */

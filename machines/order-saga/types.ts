@@ -136,7 +136,8 @@ export type SagaEvent =
   | OperatorEvent<'FAIL'>;
 
 export type SagaEventType = SagaEvent['type'];
-export const OPERATOR_ACTIONS = ['retry', 'compensate', 'cancel'] as const;
+/** What an operator may do to one saga; `resolve` and `fail` record a stuck step done or failed by hand. */
+export const OPERATOR_ACTIONS = ['retry', 'compensate', 'cancel', 'resolve', 'fail'] as const;
 export type OperatorAction = (typeof OPERATOR_ACTIONS)[number];
 
 /** The order's status as users see it (`statusOf` derives it from the machine state). */

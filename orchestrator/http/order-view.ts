@@ -2,7 +2,7 @@
 import type { OrderDetail } from './schemas/orders.ts';
 import { traceIdOf } from '../../lib/trace.ts';
 import type { SagaEntry, Submission } from '../saga/entry.ts';
-import { actionsAllowed } from '../saga/entry.ts';
+import { actionsAllowed, nextStepsOf } from '../saga/entry.ts';
 import { stateEnteredAt } from '../saga/summary.ts';
 
 export const orderLinks = (orderId: string, traceUrl: string | null) => ({
@@ -46,6 +46,7 @@ export function orderView(entry: SagaEntry, traceUrlTemplate: string): OrderDeta
     context,
     history: entry.history.map((row) => ({ ...row, at: new Date(row.at).toISOString() })),
     allowedActions: actionsAllowed(entry),
+    next: nextStepsOf(entry),
     links: orderLinks(entry.orderId, traceUrl),
   };
 }

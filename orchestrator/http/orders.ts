@@ -28,11 +28,14 @@ import {
   ReplayAppliedSchema,
   ReplayPlanSchema,
   ReplayQuerySchema,
+  ResolveBodySchema,
   SubmitOrderBodySchema,
   SubmitProblemSchema,
+  type ResolveBody,
   type SubmitProblem,
 } from './schemas/orders.ts';
 import { OPERATOR_ACTIONS } from './schemas/vocabulary.ts';
+import type { OperatorAction } from '../../machines/index.ts';
 
 export interface OrderRoutesOptions {
   runtime: SagaRuntime;
@@ -109,12 +112,21 @@ const replaySchema = {
   response: { 200: answer('The plan (dry run), or the plan followed and the order moved', Type.Union([ReplayPlanSchema, ReplayAppliedSchema])), ...problems(400, 401, 403, 404, 409, 503, 504) },
 };
 
-const actionSchema = (action: string) => ({
+/** What each action does, for the document; the machine decides where it is allowed. */
+const ACTION_SUMMARY: Record<OperatorAction, string> = {
+  retry: 'Retry the stuck step with a fresh round of attempts',
+  compensate: 'Undo what the order did (a stuck forward step)',
+  cancel: "Cancel the order for the customer (before shipping began)",
+  resolve: 'Record the stuck step as done by hand, with its reference: the saga moves on as if the worker had answered',
+  fail: 'Record the stuck step as failed for good: a forward step compensates, a failed undo ends the order failed',
+};
+
+const actionSchema = (action: OperatorAction) => ({
   tags: ['operator actions'],
-  summary: `${action[0]!.toUpperCase()}${action.slice(1)} an order`,
-  description: 'Answers 409 with the reason (and the actions allowed) when the saga does not allow it now.',
+  summary: ACTION_SUMMARY[action],
+  description: 'Answers 409 with the reason (and the actions allowed) when the saga does not allow it now; `next.plans` of the order says what it would set off.',
   params: OrderIdParamsSchema,
-  body: ReasonBodySchema,
+  body: action === 'resolve' ? ResolveBodySchema : ReasonBodySchema,
   response: { 200: answer('Applied: the order as it is now', OrderDetailSchema), ...problems(400, 401, 403, 404, 409, 503, 504) },
 });
 
@@ -265,6 +277,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<OrderRoutesOptions> = async 
         actor: request.actor,
         authenticatedAs: request.authenticatedAs,
         reason: request.body.reason,
+        ...('reference' in request.body ? { reference: (request.body as ResolveBody).reference } : {}),
         links: linkTo(request.traceContext),
       });
       if (outcome.result === 'unknown') throw new HttpProblem(404, 'Not found', outcome.detail);

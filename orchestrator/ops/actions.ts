@@ -5,17 +5,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Link } from '@opentelemetry/api';
-import type { OperatorAction } from '../../machines/index.ts';
+import { eventOfAction, type OperatorAction } from '../../machines/index.ts';
 import { actionsAllowed, type SagaEntry } from '../saga/entry.ts';
 import { replayDryRun, type ReplayPlan } from '../saga/replay.ts';
 import type { SagaRuntime } from '../saga/runtime.ts';
 import { ANONYMOUS, type AuditLog } from './audit.ts';
-
-const EVENT_OF: Record<OperatorAction, 'RETRY' | 'COMPENSATE' | 'CANCEL'> = {
-  retry: 'RETRY',
-  compensate: 'COMPENSATE',
-  cancel: 'CANCEL',
-};
 
 export type ActionOutcome =
   | { result: 'applied'; entry: SagaEntry; detail: string }
@@ -30,6 +24,8 @@ export interface ActionRequest {
   /** The label of the token the request proved, where known: recorded next to `actor`. */
   authenticatedAs?: string;
   reason: string;
+  /** `resolve`: the outside world's reference for the step done by hand (a parcel number). */
+  reference?: string;
   /** Set when the action is part of a bulk job, for the audit trail. */
   bulkId?: string;
   /** A deterministic id makes a re-run of the same act a no-op (bulk jobs: one per job and order); default: a fresh one. */
@@ -45,7 +41,7 @@ export function historyActor(actor: string, authenticatedAs: string | undefined)
 
 export async function performAction(runtime: SagaRuntime, audit: AuditLog, request: ActionRequest): Promise<ActionOutcome> {
   const { orderId, action, actor, authenticatedAs, reason, bulkId } = request;
-  const event = { type: EVENT_OF[action], actor: historyActor(actor, authenticatedAs), reason };
+  const event = eventOfAction(action, { actor: historyActor(actor, authenticatedAs), reason, ...(request.reference === undefined ? {} : { reference: request.reference }) });
   const outcome = await runtime.apply(orderId, event, request.eventId ?? `operator:${action}:${randomUUID()}`, { links: request.links ?? [] });
   if (outcome.kind === 'unknownSaga') return { result: 'unknown', detail: `no order ${orderId}` };
   if (outcome.kind === 'duplicate') {

@@ -9,7 +9,9 @@ import {
   allowedActions,
   effectKeyFor,
   machineFor,
+  nextSteps,
   statusOf,
+  type NextSteps,
   type OperatorAction,
   type OrderDetails,
   type OrderSagaSnapshot,
@@ -288,6 +290,11 @@ export function compactHistory(entry: SagaEntry): SagaEntry {
 
 export function actionsAllowed(entry: SagaEntry): OperatorAction[] {
   return allowedActions(restoreSnapshot(entry));
+}
+
+/** What the saga waits for and what each action it allows would set off, read from its own machine version. */
+export function nextStepsOf(entry: SagaEntry): NextSteps {
+  return nextSteps(machineFor(entry.machineVersion), restoreSnapshot(entry));
 }
 
 export const submissionEventId = (orderId: string) => `submitted:${orderId}`;

@@ -51,6 +51,8 @@ afterAll(async () => {
 
 const orderState = () => page.getByTestId('order-state');
 const dialog = () => page.getByRole('dialog');
+/** An action button in the page's header (the "What happens next" card has one of the same name). */
+const headerAction = (name: string) => page.getByRole('group', { name: 'Operator actions' }).getByRole('button', { name, exact: true });
 
 async function waitForState(state: string, timeoutMs = 10_000) {
   await eventually(`the page to show state ${state}`, async () => (await orderState().textContent()) === state, timeoutMs);
@@ -147,11 +149,11 @@ describe('operator actions', () => {
 
     // Only the actions the saga allows now are offered.
     const actions = page.getByRole('group', { name: 'Operator actions' }).getByRole('button');
-    expect(await actions.allInnerTexts()).toEqual(['Retry', 'Compensate', 'Replay (dry run)']);
+    expect(await actions.allInnerTexts()).toEqual(['Retry', 'Compensate', 'Resolve by hand', 'Mark failed', 'Replay (dry run)']);
 
     // Let the hung shipment land, so the retried step finds it done.
     await new Promise((r) => setTimeout(r, Math.max(0, slowSubmittedAt + SLOW_SHIPPING_MS + 700 - Date.now())));
-    await page.getByRole('button', { name: 'Retry' }).click();
+    await headerAction('Retry').click();
     await dialog().waitFor();
     const confirm = dialog().getByRole('button', { name: 'Confirm retry' });
     expect(await confirm.isDisabled()).toBe(true); // a reason is required
@@ -180,7 +182,7 @@ describe('operator actions', () => {
   it('Compensate undoes a stuck order; the token is not asked for again this session', async () => {
     await page.goto(`/orders/${ids.stuckCompensate}`);
     await waitForState('stuck');
-    await page.getByRole('button', { name: 'Compensate' }).click();
+    await headerAction('Compensate').click();
     await dialog().waitFor();
     expect(await dialog().getByLabel(/^Ops token/).count()).toBe(0);
     await dialog().getByLabel(/^Reason/).fill('customer gave up waiting');
@@ -200,13 +202,13 @@ describe('operator actions', () => {
   it('shows why an action was refused (409), and Escape closes a dialog without acting', async () => {
     await page.goto(`/orders/${ids.stuckRefused}`);
     await waitForState('stuck');
-    await page.getByRole('button', { name: 'Retry' }).click();
+    await headerAction('Retry').click();
     await dialog().waitFor();
     await page.keyboard.press('Escape');
     await dialog().waitFor({ state: 'detached' });
     expect(await orderState().textContent()).toBe('stuck');
 
-    await page.getByRole('button', { name: 'Retry' }).click();
+    await headerAction('Retry').click();
     await dialog().getByLabel(/^Reason/).fill('try again');
     // Meanwhile another operator compensates the order.
     const other = await system.api(`/api/orders/${ids.stuckRefused}/compensate`, {

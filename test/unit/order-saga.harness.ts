@@ -94,10 +94,12 @@ export const REFUSAL_EVENT: Record<StepName, FailedEventType> = {
   releaseInventory: 'RELEASE_REJECTED',
 };
 
-export const OPERATOR_EVENT_OF: Record<OperatorAction, 'RETRY' | 'COMPENSATE' | 'CANCEL'> = {
+export const OPERATOR_EVENT_OF: Record<OperatorAction, 'RETRY' | 'COMPENSATE' | 'CANCEL' | 'RESOLVE' | 'FAIL'> = {
   retry: 'RETRY',
   compensate: 'COMPENSATE',
   cancel: 'CANCEL',
+  resolve: 'RESOLVE',
+  fail: 'FAIL',
 };
 
 /** Every event type of `SagaEvent`; the type check below fails to compile if one is missing. */

@@ -45,6 +45,8 @@ function actionsAllowedByRules(saga: Saga): OperatorAction[] {
   const actions: OperatorAction[] = ['retry'];
   if ((FORWARD as readonly string[]).includes(stuckStep)) actions.push('compensate');
   if (stuckStep === 'reserveInventory' || stuckStep === 'chargePayment') actions.push('cancel');
+  // Any stuck step may be recorded done or failed by hand.
+  actions.push('resolve', 'fail');
   return actions;
 }
 

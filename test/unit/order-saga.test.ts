@@ -355,7 +355,7 @@ describe('operator retry from stuck', () => {
     expectRunning(saga, 'reservingInventory', 'reserveInventory', 2);
     saga = deadlinePasses(saga); // attempt 2
     expectStuck(saga, 'reserveInventory');
-    expect(allowedActions(saga)).toEqual(['retry', 'compensate', 'cancel']);
+    expect(allowedActions(saga)).toEqual(['retry', 'compensate', 'cancel', 'resolve', 'fail']);
 
     saga = operatorRetries(saga);
     expectRunning(saga, 'reservingInventory', 'reserveInventory', 3);
@@ -418,7 +418,7 @@ describe('operator compensate from stuck', () => {
 
   it('stuck at createShipment: cancels the shipment, refunds, releases, cancelled', () => {
     let saga = reachStuckAt('createShipment');
-    expect(allowedActions(saga)).toEqual(['retry', 'compensate']);
+    expect(allowedActions(saga)).toEqual(['retry', 'compensate', 'resolve', 'fail']);
 
     saga = operatorCompensates(saga, 'ops-bob', 'carrier outage');
     expectRunning(saga, 'cancellingShipment', 'cancelShipment', 1);
@@ -452,7 +452,7 @@ describe('operator compensate from stuck', () => {
 
   it('stuck at chargePayment: refunds (the charge may have happened), releases, cancelled', () => {
     let saga = reachStuckAt('chargePayment');
-    expect(allowedActions(saga)).toEqual(['retry', 'compensate', 'cancel']);
+    expect(allowedActions(saga)).toEqual(['retry', 'compensate', 'cancel', 'resolve', 'fail']);
 
     saga = operatorCompensates(saga, 'ops-bob', 'carrier outage');
     expectRunning(saga, 'refundingPayment', 'refundPayment', 1);
@@ -493,7 +493,7 @@ describe('operator compensate from stuck', () => {
     'is refused when stuck on the compensation step %s',
     (step) => {
       const stuck = reachStuckAt(step);
-      expect(allowedActions(stuck)).toEqual(['retry']);
+      expect(allowedActions(stuck)).toEqual(['retry', 'resolve', 'fail']);
       expectUnchanged(stuck, operatorCompensates(stuck));
       expectUnchanged(stuck, customerCancels(stuck));
     },

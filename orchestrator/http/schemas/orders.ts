@@ -5,7 +5,34 @@ import { ORDER_ID_PATTERN } from '../../../lib/order-id.ts';
 import type { SagaContext, SagaEvent } from '../../../machines/index.ts';
 import { INCIDENT_KEY_PATTERN } from '../../saga/incident.ts';
 import { FreeObject, Limit, Nullable, StringEnum, Timestamp } from './common.ts';
-import { FAILURE_KINDS, OPERATOR_ACTIONS, SAGA_STATUSES, STEP_NAMES } from './vocabulary.ts';
+import { FAILURE_KINDS, OPERATOR_ACTIONS, SAGA_STATUSES, SERVICES, STEP_NAMES } from './vocabulary.ts';
+
+/** A command a saga waits on, or would send (machines/order-saga/next.ts). */
+const PlannedCommandSchema = Type.Object({
+  step: StringEnum(STEP_NAMES),
+  service: StringEnum(SERVICES),
+  attempt: Type.Integer({ minimum: 1 }),
+  undo: Type.Boolean({ description: 'the command undoes an earlier step' }),
+});
+
+/** What the saga waits for, and what each action it allows would set off: read from its machine. */
+function NextStepsSchema() {
+  return Type.Object(
+    {
+      waitingFor: Nullable(Type.Object({ ...PlannedCommandSchema.properties, maxAttempts: Type.Integer({ minimum: 1 }) })),
+      says: Type.String({ description: 'what the saga waits for, in words' }),
+      plans: Type.Array(
+        Type.Object({
+          action: StringEnum(OPERATOR_ACTIONS),
+          commands: Type.Array(PlannedCommandSchema, { description: 'the commands it sends, in order, if each succeeds' }),
+          ends: StringEnum(SAGA_STATUSES),
+          says: Type.String({ description: 'the same in words' }),
+        }),
+      ),
+    },
+    { description: 'what happens next (for a saga that has started)' },
+  );
+}
 
 /** Visible ASCII, no spaces: what a KV key, a subject token and a log line all take as it is. */
 const PRINTABLE = '^[\\x21-\\x7e]+$';
@@ -209,9 +236,20 @@ export const OrderDetailSchema = Type.Object({
   context: Type.Optional(FreeObject<SagaContext>("the saga's context: steps, attempts, effects, references (machines/order-saga/types.ts, SagaContext)")),
   history: Type.Array(HistoryRowSchema),
   allowedActions: Type.Array(StringEnum(OPERATOR_ACTIONS), { description: 'the operator actions the saga allows now' }),
+  next: Type.Optional(NextStepsSchema()),
   links: OrderLinksSchema,
 });
 export type OrderDetail = Static<typeof OrderDetailSchema>;
+
+/** `POST /api/orders/:orderId/resolve`: the stuck step was done outside the system. */
+export const ResolveBodySchema = Type.Object(
+  {
+    reason: Type.String({ minLength: 1, maxLength: 1000, description: 'why: recorded in the history and the audit trail' }),
+    reference: Type.String({ minLength: 1, maxLength: 200, description: "the outside world's reference for what was done (a parcel number, a payment id): the step's reference from now on" }),
+  },
+  { additionalProperties: false },
+);
+export type ResolveBody = Static<typeof ResolveBodySchema>;
 
 export const ReplayQuerySchema = Type.Object({
   dryRun: Type.Boolean({ default: false, description: 'show what would happen without doing it (reading is enough for it)' }),

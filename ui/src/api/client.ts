@@ -85,11 +85,12 @@ export const api = {
     request<OrderDetail>(`/api/orders/${encodeURIComponent(orderId)}`, { signal }),
   overview: (signal?: AbortSignal) => request<OverviewWithLoad>('/api/overview', { signal }),
   system: (signal?: AbortSignal) => request<SystemInfo>('/api/system', { signal }),
-  act: (orderId: string, action: OperatorAction, reason: string) =>
+  /** `reference` goes with `resolve` only: what the outside world calls what was done by hand. */
+  act: (orderId: string, action: OperatorAction, reason: string, reference?: string) =>
     request<OrderDetail>(`/api/orders/${encodeURIComponent(orderId)}/${action}`, {
       method: 'POST',
       headers: operatorHeaders(),
-      body: JSON.stringify({ reason }),
+      body: JSON.stringify(action === 'resolve' ? { reason, reference: reference ?? '' } : { reason }),
     }),
   replay: (orderId: string, reason: string) =>
     request<{ plan: ReplayPlan; order: OrderDetail }>(`/api/orders/${encodeURIComponent(orderId)}/replay`, {

@@ -1,28 +1,42 @@
 /**
- * Confirming an operator action: what it will do, a required reason (it goes into the
- * saga's history), the ops token when the server asks for one, and the outcome.
+ * Confirming an operator action: what it will do (in the saga machine's own words where the API
+ * sent `next`: the commands it sends, in order, and where the order ends), a required reason (it
+ * goes into the saga's history), the reference for a step resolved by hand, the ops token when
+ * the server asks for one, and the outcome.
  */
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useId, useState, type FormEvent } from 'react';
-import { isFinished } from '../../../machines/index.ts';
+import { isFinished, isForwardStep, STEPS, type StepName } from '../../../machines/index.ts';
 import { ApiError, api } from '../api/client.ts';
 import { keys } from '../api/queries.ts';
 import { operatorName, opsToken } from '../api/session.ts';
-import type { OperatorAction, OrderDetail, ReplayPlan } from '../api/types.ts';
+import type { OrderDetail, ReplayPlan } from '../api/types.ts';
+import { ACTION_LABEL, actionButtonClass, CONFIRM_LABEL, type DialogAction } from './action-labels.ts';
 import { Dialog } from './Dialog.tsx';
+import { planOf, PlanDetails } from './NextStepsCard.tsx';
 import { ReplayTable, replayWouldChange } from './ReplayTable.tsx';
 
-export type DialogAction = OperatorAction | 'replay';
+export { ACTION_LABEL, type DialogAction } from './action-labels.ts';
 
-export const ACTION_LABEL: Record<DialogAction, string> = {
-  retry: 'Retry',
-  compensate: 'Compensate',
-  cancel: 'Cancel order',
-  replay: 'Replay (dry run)',
+/** The step a stuck saga stopped at, where the order says. */
+function stuckStepOf(order: OrderDetail): StepName | null {
+  const step = order.context?.stuckStep ?? (order.status === 'stuck' ? order.lastError?.step : null);
+  return step && Object.hasOwn(STEPS, step) ? (step as StepName) : null;
+}
+
+/** What the outside world calls the result of each step, for the reference field's hint. */
+const REFERENCE_HINT: Record<StepName, string> = {
+  reserveInventory: 'the reservation number in the warehouse system',
+  chargePayment: "the payment provider's charge id",
+  createShipment: "the carrier's parcel or tracking number",
+  cancelShipment: "the carrier's cancellation number",
+  refundPayment: "the payment provider's refund id",
+  releaseInventory: 'the release number in the warehouse system',
 };
 
+/** The hand-written explanation, for replay and for a server that sends no `next`. */
 function explain(action: DialogAction, order: OrderDetail): string {
-  const stuckStep = order.context?.stuckStep;
+  const stuckStep = stuckStepOf(order);
   switch (action) {
     case 'retry':
       return `Send ${stuckStep ?? 'the step the saga stopped at'} again as a new attempt, with a fresh round of attempts.`;
@@ -30,11 +44,33 @@ function explain(action: DialogAction, order: OrderDetail): string {
       return 'Undo whatever may have happened (cancel the shipment, refund the payment, release the inventory) and end the order cancelled.';
     case 'cancel':
       return "The customer's cancel: undo what was done so far and end the order cancelled. Allowed until shipping begins.";
+    case 'resolve':
+      return `Record ${stuckStep ?? 'the stuck step'} as done by hand, with the reference the outside world gave it: the saga moves on as if the worker had answered.`;
+    case 'fail':
+      return `Record ${stuckStep ?? 'the stuck step'} as failed for good: a forward step compensates what came before it, a failed undo ends the order failed.`;
     case 'replay':
       return `Replay the recorded history through ${order.machineVersion ?? 'its machine'} and show where the result would differ. Changes nothing.${
         isFinished(order.status) ? ` The order is ${order.status}: a finished order is compared, never re-opened.` : ''
       }`;
   }
+}
+
+/** What marking the stuck step failed means, before anyone confirms it. */
+function FailWarning({ step }: { step: StepName | null }) {
+  if (step && !isForwardStep(step)) {
+    return (
+      <p className="dialog__warning" role="note" data-testid="fail-warning">
+        <strong>The order ends failed and needs a human.</strong> <span className="mono">{step}</span> is an undo: marking it failed stops
+        the compensation here and nothing more is sent, so someone must {STEPS[step].does} (and undo what is left) by hand.
+      </p>
+    );
+  }
+  return (
+    <p className="dialog__warning" role="note" data-testid="fail-warning">
+      <strong>{step ? <span className="mono">{step}</span> : 'The step'}&apos;s effect is taken as not having happened, so it will not be undone.</strong> Only confirm when you know{' '}
+      {step ? `${STEPS[step].service} did not ${STEPS[step].does}` : 'it had no effect'}. The saga then undoes what came before it.
+    </p>
+  );
 }
 
 type Outcome =
@@ -56,6 +92,7 @@ export function ActionDialog({
   const client = useQueryClient();
   const ids = useId();
   const [reason, setReason] = useState('');
+  const [reference, setReference] = useState('');
   const [actor, setActor] = useState(operatorName.get());
   const [token, setToken] = useState('');
   const [askToken, setAskToken] = useState(tokenRequired && !opsToken.get());
@@ -71,7 +108,7 @@ export function ActionDialog({
         return { kind: 'replayed', result: plan, order: after };
       }
       if (action === 'replay') return { kind: 'replay', result: await api.replayDryRun(order.orderId, reason.trim()) };
-      return { kind: 'order', order: await api.act(order.orderId, action, reason.trim()) };
+      return { kind: 'order', order: await api.act(order.orderId, action, reason.trim(), action === 'resolve' ? reference.trim() : undefined) };
     },
     onSuccess: (result) => {
       setAskToken(false);
@@ -90,11 +127,15 @@ export function ActionDialog({
     },
   });
 
+  const needsReference = action === 'resolve';
+  const incomplete = !reason.trim() || (needsReference && !reference.trim()) || (askToken && !token.trim());
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    if (!reason.trim() || (askToken && !token.trim()) || mutation.isPending) return;
+    if (incomplete || mutation.isPending) return;
     mutation.mutate('preview');
   };
+  const plan = action === 'replay' ? undefined : planOf(order, action);
+  const stuckStep = stuckStepOf(order);
 
   const error = mutation.error;
   const title = `${ACTION_LABEL[action]} · ${order.orderId}`;
@@ -107,7 +148,7 @@ export function ActionDialog({
         {outcome.kind === 'order' ? (
           <p className="dialog__result" role="status">
             Done. The order is now <strong>{outcome.order.state}</strong> ({outcome.order.status}); the timeline shows the
-            action with your reason.
+            action with your reason{action === 'resolve' ? ' and the reference' : ''}.
           </p>
         ) : (
           <>
@@ -135,9 +176,36 @@ export function ActionDialog({
   }
 
   return (
-    <Dialog title={title} onClose={onClose}>
+    <Dialog title={title} onClose={onClose} wide={plan !== undefined && plan.commands.length > 1}>
       <form onSubmit={submit} className="form">
-        <p className="dialog__explain">{explain(action, order)}</p>
+        {plan ? <PlanDetails plan={plan} /> : <p className="dialog__explain">{explain(action, order)}</p>}
+        {action === 'fail' && <FailWarning step={stuckStep} />}
+        {action === 'resolve' && (
+          <>
+            <p className="dialog__note" role="note">
+              Only for what was really done outside the system: {stuckStep ? <span className="mono">{stuckStep}</span> : 'the stuck step'} counts
+              as {stuckStep ? STEPS[stuckStep].service : 'the worker'} having done it, with your reference, and the saga moves on.
+            </p>
+            <label htmlFor={`${ids}-reference`}>
+              Reference{' '}
+              <span className="req">
+                (required: what the outside world calls what was done{stuckStep ? `, e.g. ${REFERENCE_HINT[stuckStep]}` : ''})
+              </span>
+            </label>
+            <input
+              id={`${ids}-reference`}
+              name="reference"
+              required
+              maxLength={200}
+              autoComplete="off"
+              spellCheck={false}
+              className="mono"
+              value={reference}
+              onChange={(event) => setReference(event.target.value)}
+              data-autofocus
+            />
+          </>
+        )}
         <label htmlFor={`${ids}-reason`}>
           Reason <span className="req">(required, kept in the history)</span>
         </label>
@@ -149,7 +217,7 @@ export function ActionDialog({
           rows={3}
           value={reason}
           onChange={(event) => setReason(event.target.value)}
-          data-autofocus
+          data-autofocus={needsReference ? undefined : true}
         />
         <label htmlFor={`${ids}-actor`}>Your name <span className="req">(optional, shown as the actor)</span></label>
         <input id={`${ids}-actor`} name="actor" maxLength={100} pattern="[A-Za-z0-9][A-Za-z0-9 ._@+\-]*" title="letters, digits, spaces or . _ @ + -" value={actor} onChange={(event) => setActor(event.target.value)} />
@@ -176,10 +244,10 @@ export function ActionDialog({
           </button>
           <button
             type="submit"
-            className={`btn ${action === 'retry' || action === 'replay' ? 'btn--primary' : 'btn--danger'}`}
-            disabled={!reason.trim() || (askToken && !token.trim()) || mutation.isPending}
+            className={`btn ${action === 'replay' || action === 'resolve' ? 'btn--primary' : actionButtonClass(action)}`}
+            disabled={incomplete || mutation.isPending}
           >
-            {mutation.isPending ? 'Working…' : `Confirm ${ACTION_LABEL[action].toLowerCase()}`}
+            {mutation.isPending ? 'Working…' : (CONFIRM_LABEL[action] ?? `Confirm ${ACTION_LABEL[action].toLowerCase()}`)}
           </button>
         </footer>
       </form>

@@ -16,6 +16,11 @@ export function OutcomeCard({ order }: { order: OrderDetail }) {
   const first = order.history[0];
   const last = order.history.at(-1);
   const took = first && last ? Date.parse(last.at) - Date.parse(first.at) : null;
+  // The shipment was booked outside the system and recorded with RESOLVE: say so, and who.
+  const shipment = context?.references.createShipment;
+  const byHand = shipment
+    ? order.history.findLast((row) => row.event === 'RESOLVE' && (row.payload as { reference?: unknown } | undefined)?.reference === shipment)
+    : undefined;
   const undone = context
     ? Object.entries(context.effects)
         .filter(([, effect]) => effect === 'compensated')
@@ -37,6 +42,11 @@ export function OutcomeCard({ order }: { order: OrderDetail }) {
             <dt>shipment</dt>
             <dd>
               <Reference value={context?.references.createShipment} what="shipment reference" />
+              {byHand && (
+                <div className="muted small" data-testid="resolved-by-hand">
+                  recorded by hand{byHand.actor ? ` by ${byHand.actor}` : ''}: {byHand.detail}
+                </div>
+              )}
             </dd>
           </>
         )}

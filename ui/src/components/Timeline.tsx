@@ -4,9 +4,19 @@
  */
 import type { HistoryRow } from '../api/types.ts';
 import { formatClock, formatDuration, formatTime } from '../format.ts';
+import { Reference } from './Reference.tsx';
+import './next-steps.css';
 
 const FAILURE_EVENTS = /UNAVAILABLE|DECLINED|REJECTED|FAILED|TIMED_OUT/;
-const OPERATOR_EVENTS = new Set(['RETRY', 'COMPENSATE', 'CANCEL']);
+/** An operator's acts; RESOLVE and FAIL record a stuck step done or failed by hand. */
+const OPERATOR_EVENTS = new Set(['RETRY', 'COMPENSATE', 'CANCEL', 'RESOLVE', 'FAIL']);
+const BY_HAND: Record<string, string> = { RESOLVE: 'done by hand', FAIL: 'failed by hand' };
+
+/** The outside world's reference an operator gave with RESOLVE (the row's detail is the reason). */
+function resolvedReference(row: HistoryRow): string | undefined {
+  const payload = row.payload as { type?: unknown; reference?: unknown } | undefined;
+  return row.event === 'RESOLVE' && typeof payload?.reference === 'string' && payload.reference ? payload.reference : undefined;
+}
 
 function rowClass(row: HistoryRow, selected: boolean): string {
   const classes = ['timeline-row'];
@@ -64,7 +74,10 @@ export function Timeline({
                 <td className="nowrap mono small" title={formatTime(row.at)}>
                   {formatClock(row.at)}
                 </td>
-                <td className="mono event">{row.event}</td>
+                <td className="mono event">
+                  {row.event}
+                  {BY_HAND[row.event] && <span className="timeline__by-hand">{BY_HAND[row.event]}</span>}
+                </td>
                 <td className="mono nowrap">
                   {row.from ?? '∅'} → <strong>{row.to}</strong>
                 </td>
@@ -72,7 +85,14 @@ export function Timeline({
                   {spent === null ? <span className="muted">final</span> : formatDuration(spent)}
                   {!next && !final && <span className="muted"> so far</span>}
                 </td>
-                <td className="detail">{row.detail ?? ''}</td>
+                <td className="detail">
+                  {row.detail ?? ''}
+                  {resolvedReference(row) && (
+                    <div className="timeline__reference small" data-testid="resolved-reference">
+                      <span className="muted">reference</span> <Reference value={resolvedReference(row)} what="reference" />
+                    </div>
+                  )}
+                </td>
                 <td className="small">
                   {row.actor && <div>actor: {row.actor}</div>}
                   {row.worker && <div className="mono">worker: {row.worker}</div>}

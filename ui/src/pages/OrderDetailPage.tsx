@@ -8,9 +8,11 @@ import { isFinished, machineFor, type OrderSagaMachine } from '../../../machines
 import { ApiError } from '../api/client.ts';
 import { useConfig, useOrder } from '../api/queries.ts';
 import type { OrderDetail } from '../api/types.ts';
-import { ActionDialog, ACTION_LABEL, type DialogAction } from '../components/ActionDialog.tsx';
+import { ActionDialog } from '../components/ActionDialog.tsx';
+import { ACTION_LABEL, actionButtonClass, type DialogAction } from '../components/action-labels.ts';
 import { RetryingBadge, StatusBadge } from '../components/badges.tsx';
 import { ContextView } from '../components/ContextView.tsx';
+import { NextStepsCard } from '../components/NextStepsCard.tsx';
 import { OutcomeCard } from '../components/OutcomeCard.tsx';
 import { PendingCard } from '../components/PendingCard.tsx';
 import { ErrorMessage, Loading } from '../components/states.tsx';
@@ -160,7 +162,7 @@ function OrderView({ order }: { order: OrderDetail }) {
             <button
               key={action}
               type="button"
-              className={`btn ${action === 'retry' ? 'btn--primary' : action === 'replay' ? '' : 'btn--danger'}`}
+              className={`btn ${actionButtonClass(action)}`}
               onClick={() => setDialog(action)}
             >
               {ACTION_LABEL[action]}
@@ -193,6 +195,8 @@ function OrderView({ order }: { order: OrderDetail }) {
           <p className="strong">Total {formatMoney(order.totalCents, order.currency)}</p>
         </section>
       </div>
+
+      <NextStepsCard order={order} onAct={setDialog} />
 
       <section className="card" aria-labelledby="chart-title">
         <div className="card__head">
