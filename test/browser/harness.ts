@@ -4,6 +4,9 @@
  */
 import { mkdirSync } from 'node:fs';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { ensureUiBuilt } from '../support/build-ui.ts';
+import { waitUntilSettled } from '../support/orders.ts';
+import { startSystem, type TestSystem } from '../support/system.ts';
 
 export const SCREENSHOTS = new URL('../../test-output/screenshots/', import.meta.url).pathname;
 
@@ -137,4 +140,45 @@ export async function labelsOverStates(chart: Locator): Promise<string[]> {
       return boxes.filter((node: any) => overlaps(box, node.box)).map((node: any) => `${label.textContent} over ${node.id}`);
     });
   });
+}
+
+/** What a UI suite starts from: the system with its orders settled, and a page under the CSP watch. */
+export interface UiSuite<Name extends string> {
+  system: TestSystem;
+  browser: Browser;
+  user: UserPage;
+  page: Page;
+  ids: Record<Name, string>;
+  /** Each order as the API showed it once settled, by name. */
+  settled: Record<Name, any>;
+  stop(): Promise<void>;
+}
+
+/** Start a system with `env` and a browser side by side, submit `orders` (each expected 202) and wait until they settle. */
+export async function startUiSuite<Name extends string>(env: Record<string, string>, orders: Record<Name, object>): Promise<UiSuite<Name>> {
+  ensureUiBuilt();
+  const [system, browser] = await Promise.all([startSystem({ env }), launchBrowser()]);
+  const names = Object.keys(orders) as Name[];
+  const ids = {} as Record<Name, string>;
+  for (const name of names) {
+    const response = await system.api('/api/orders', { body: orders[name] });
+    if (response.status !== 202) throw new Error(`order ${name} answered ${response.status}: ${JSON.stringify(response.body)}`);
+    ids[name] = response.body.orderId;
+  }
+  const byId = await waitUntilSettled(system, Object.values(ids), 30_000);
+  const settled = Object.fromEntries(names.map((name) => [name, byId.get(ids[name])])) as Record<Name, any>;
+  const user = await openPage(browser, system.baseUrl);
+  await watchCsp(user.page);
+  return {
+    system,
+    browser,
+    user,
+    page: user.page,
+    ids,
+    settled,
+    async stop() {
+      await browser.close();
+      await system.stop();
+    },
+  };
 }

@@ -4,12 +4,10 @@
  * (built-in stuck, retrying now and stalled; save, rename, delete, surviving a reload), the
  * keys (j, k, Enter, /, Esc), and the dark mode toggle remembered across reloads.
  */
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureUiBuilt } from '../support/build-ui.ts';
-import { waitUntilSettled } from '../support/orders.ts';
-import { startSystem, type TestSystem } from '../support/system.ts';
-import { cspViolations, eventually, launchBrowser, listedOrderIds, openPage, screenshot, watchCsp, type UserPage } from './harness.ts';
+import type { TestSystem } from '../support/system.ts';
+import { cspViolations, eventually, listedOrderIds, openPage, screenshot, startUiSuite, type UiSuite, type UserPage } from './harness.ts';
 
 // The page's globals, used inside page.evaluate (the test project's types carry no DOM).
 declare const document: any, getComputedStyle: any;
@@ -25,34 +23,19 @@ const ORDERS = {
 } as const;
 type Name = keyof typeof ORDERS;
 
+let suite: UiSuite<Name>;
 let system: TestSystem;
-let browser: Browser;
 let user: UserPage;
 let page: Page;
-const ids = {} as Record<Name, string>;
+let ids: Record<Name, string>;
 
 beforeAll(async () => {
-  ensureUiBuilt();
-  [system, browser] = await Promise.all([
-    startSystem({ env: { STEP_TIMEOUT_MS: '500', STEP_MAX_ATTEMPTS: '2', SLOW_SHIPPING_MS: '600000' } }),
-    launchBrowser(),
-  ]);
-  for (const name of Object.keys(ORDERS) as Name[]) {
-    const response = await system.api('/api/orders', { body: ORDERS[name] });
-    expect(response.status).toBe(202);
-    ids[name] = response.body.orderId;
-  }
-  const settled = await waitUntilSettled(system, Object.values(ids), 30_000);
-  expect(settled.get(ids.stuck)?.status).toBe('stuck');
-  user = await openPage(browser, system.baseUrl);
-  page = user.page;
-  await watchCsp(page);
+  suite = await startUiSuite({ STEP_TIMEOUT_MS: '500', STEP_MAX_ATTEMPTS: '2', SLOW_SHIPPING_MS: '600000' }, ORDERS);
+  ({ system, user, page, ids } = suite);
+  expect(suite.settled.stuck?.status).toBe('stuck');
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await system?.stop();
-});
+afterAll(async () => suite?.stop());
 
 const views = () => page.getByTestId('views');
 const viewLink = (name: string) => views().locator(`a[data-view="${name}"]`);
@@ -81,13 +64,15 @@ describe('keys on the orders list', () => {
     const listed = await listedOrderIds(page);
     await page.getByTestId('key-hints').waitFor();
 
+    // Each key is checked as it lands: on a loaded host React may take a moment to move the focus.
     await page.keyboard.press('j');
-    expect(await selectedOrder()).toBe(listed[0]);
+    await expect.poll(selectedOrder).toBe(listed[0]);
     await page.keyboard.press('j');
+    await expect.poll(selectedOrder).toBe(listed[1]);
     await page.keyboard.press('j');
-    expect(await selectedOrder()).toBe(listed[2]);
+    await expect.poll(selectedOrder).toBe(listed[2]);
     await page.keyboard.press('k');
-    expect(await selectedOrder()).toBe(listed[1]);
+    await expect.poll(selectedOrder).toBe(listed[1]);
     // The selection shows: the row is outlined.
     expect(await page.locator(`tr[data-order-id="${listed[1]}"]`).evaluate((row: any) => getComputedStyle(row).outlineStyle)).toBe('solid');
     await screenshot(page.locator('section.card', { has: page.getByTestId('orders-table') }), 'orders-list-keys');
@@ -98,14 +83,19 @@ describe('keys on the orders list', () => {
     await listShows(Object.values(ids));
     await page.getByTestId('key-hints').waitFor();
 
-    // / focuses the search without typing a slash; letters typed there stay there. Back on the
-    // list nothing is selected; each key is checked as it lands (a loaded host may be slow to).
+    // Back on the list, j moves on from wherever the selection is (the row just opened, or none
+    // yet); then / focuses the search without typing a slash, and letters typed there stay there.
+    let before = await selectedOrder();
+    for (let settled = 0; settled < 2; ) {
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      const now = await selectedOrder();
+      settled = now === before ? settled + 1 : 0;
+      before = now;
+    }
     await page.keyboard.press('j');
-    await expect.poll(selectedOrder).toBe(listed[0]);
-    await page.keyboard.press('j');
-    await expect.poll(selectedOrder).toBe(listed[1]);
+    await expect.poll(selectedOrder).toBe(listed[before === null ? 0 : listed.indexOf(before) + 1]);
     await page.keyboard.press('/');
-    expect(await search().evaluate((input: any) => input === document.activeElement)).toBe(true);
+    await expect.poll(() => search().evaluate((input: any) => input === document.activeElement)).toBe(true);
     await page.keyboard.type('cust-views-a');
     expect(await search().inputValue()).toBe('cust-views-a');
     await page.waitForURL(/q=cust-views-a/);
@@ -114,7 +104,7 @@ describe('keys on the orders list', () => {
     await page.keyboard.press('Escape');
     expect(await search().inputValue()).toBe('cust-views-a');
     await page.keyboard.press('j');
-    expect([ids.first, ids.third]).toContain(await selectedOrder());
+    await expect.poll(async () => [ids.first, ids.third].includes((await selectedOrder()) ?? '')).toBe(true);
     await page.keyboard.press('Enter');
     await page.waitForURL(/\/orders\/ord_/);
   });
@@ -140,7 +130,7 @@ describe('filters in the URL', () => {
     await listShows([ids.declined]);
 
     // The same link in a browser that never saw this list.
-    const other = await openPage(browser, system.baseUrl);
+    const other = await openPage(suite.browser, system.baseUrl);
     await other.page.goto(page.url());
     await eventually('the linked list', async () => (await listedOrderIds(other.page)).join() === ids.declined);
     expect(await other.page.getByTestId('filter-status').inputValue()).toBe('cancelled');
@@ -205,7 +195,7 @@ describe('saved views', () => {
 
     // Its link, opened where the view was never saved, shows the same list.
     const href = await viewLink('refused by business').getAttribute('href');
-    const other = await openPage(browser, system.baseUrl);
+    const other = await openPage(suite.browser, system.baseUrl);
     await other.page.goto(href!);
     await eventually('the view in another browser', async () => JSON.stringify((await listedOrderIds(other.page)).sort()) === JSON.stringify([ids.declined, ids.outOfStock].sort()));
     expect(await other.page.locator('a[data-view="refused by business"]').count()).toBe(0);

@@ -7,43 +7,30 @@
  * fail; the order then completes with the reference, or compensates without cancelling a
  * shipment that never happened.
  */
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureUiBuilt } from '../support/build-ui.ts';
-import { waitUntilSettled } from '../support/orders.ts';
-import { startSystem, type TestSystem } from '../support/system.ts';
-import { chartStates, cspViolations, eventually, launchBrowser, openPage, screenshot, watchCsp, type UserPage } from './harness.ts';
+import type { TestSystem } from '../support/system.ts';
+import { chartStates, cspViolations, eventually, screenshot, startUiSuite, type UiSuite, type UserPage } from './harness.ts';
 
 const OPS_TOKEN = 'ops-secret-for-the-resolve-test';
 const PARCEL = 'PARCEL-88412-DHL';
 
+const slow = (customerId: string, sku: string) => ({ customerId, items: [{ sku, quantity: 1, unitPriceCents: 42_000 }] });
+const ORDERS = { resolve: slow('cust-ui-resolve', 'SLOW-SOFA'), fail: slow('cust-ui-fail', 'SLOW-CHAIR') };
+
+let suite: UiSuite<keyof typeof ORDERS>;
 let system: TestSystem;
-let browser: Browser;
 let user: UserPage;
 let page: Page;
-const ids = { resolve: '', fail: '' };
+let ids: Record<keyof typeof ORDERS, string>;
 
 beforeAll(async () => {
-  ensureUiBuilt();
-  [system, browser] = await Promise.all([
-    startSystem({ env: { STEP_TIMEOUT_MS: '300', STEP_MAX_ATTEMPTS: '1', SLOW_SHIPPING_MS: '600000', OPS_TOKEN } }),
-    launchBrowser(),
-  ]);
-  const submit = async (customerId: string, sku: string) =>
-    (await system.api('/api/orders', { body: { customerId, items: [{ sku, quantity: 1, unitPriceCents: 42_000 }] } })).body.orderId as string;
-  ids.resolve = await submit('cust-ui-resolve', 'SLOW-SOFA');
-  ids.fail = await submit('cust-ui-fail', 'SLOW-CHAIR');
-  const settled = await waitUntilSettled(system, Object.values(ids), 20_000);
-  expect(Object.values(ids).map((id) => settled.get(id)?.status)).toEqual(['stuck', 'stuck']);
-  user = await openPage(browser, system.baseUrl);
-  page = user.page;
-  await watchCsp(page);
+  suite = await startUiSuite({ STEP_TIMEOUT_MS: '300', STEP_MAX_ATTEMPTS: '1', SLOW_SHIPPING_MS: '600000', OPS_TOKEN }, ORDERS);
+  ({ system, user, page, ids } = suite);
+  expect([suite.settled.resolve?.status, suite.settled.fail?.status]).toEqual(['stuck', 'stuck']);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await system?.stop();
-});
+afterAll(async () => suite?.stop());
 
 const dialog = () => page.getByRole('dialog');
 const nextCard = () => page.getByTestId('next-card');

@@ -4,12 +4,10 @@
  * rather than a web), an order's path highlighted with the rest dimmed (completed, compensated,
  * stuck), context tables that clip nothing, and all of it in dark mode too.
  */
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureUiBuilt } from '../support/build-ui.ts';
-import { waitUntilSettled } from '../support/orders.ts';
-import { startSystem, type TestSystem } from '../support/system.ts';
-import { chartStates, cspViolations, edgesThroughStates, labelsOverStates, launchBrowser, openPage, screenshot, watchCsp, type UserPage } from './harness.ts';
+import type { TestSystem } from '../support/system.ts';
+import { chartStates, cspViolations, edgesThroughStates, labelsOverStates, screenshot, startUiSuite, type UiSuite, type UserPage } from './harness.ts';
 
 // The page's globals, used inside page.evaluate (the test project's types carry no DOM).
 declare const document: any, getComputedStyle: any, navigator: any;
@@ -31,40 +29,25 @@ const ORDERS = {
 } as const;
 type Name = keyof typeof ORDERS;
 
+let suite: UiSuite<Name>;
 let system: TestSystem;
-let browser: Browser;
 let user: UserPage;
 let page: Page;
-const ids = {} as Record<Name, string>;
+let ids: Record<Name, string>;
 
 beforeAll(async () => {
-  ensureUiBuilt();
-  [system, browser] = await Promise.all([
-    startSystem({ env: { STEP_TIMEOUT_MS: '500', STEP_MAX_ATTEMPTS: '2', SLOW_SHIPPING_MS: '600000' } }),
-    launchBrowser(),
-  ]);
-  for (const name of Object.keys(ORDERS) as Name[]) {
-    const response = await system.api('/api/orders', { body: ORDERS[name] });
-    expect(response.status).toBe(202);
-    ids[name] = response.body.orderId;
-  }
-  const settled = await waitUntilSettled(system, Object.values(ids), 30_000);
-  expect(Object.fromEntries((Object.keys(ids) as Name[]).map((name) => [name, settled.get(ids[name])?.status]))).toEqual({
+  suite = await startUiSuite({ STEP_TIMEOUT_MS: '500', STEP_MAX_ATTEMPTS: '2', SLOW_SHIPPING_MS: '600000' }, ORDERS);
+  ({ system, user, page, ids } = suite);
+  expect(Object.fromEntries((Object.keys(ids) as Name[]).map((name) => [name, suite.settled[name]?.status]))).toEqual({
     completed: 'completed',
     compensated: 'cancelled',
     stuck: 'stuck',
     big: 'completed',
   });
-  user = await openPage(browser, system.baseUrl);
-  page = user.page;
-  await watchCsp(page);
   await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: system.baseUrl });
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await system?.stop();
-});
+afterAll(async () => suite?.stop());
 
 const chart = () => page.getByTestId('statechart');
 const chartCard = () => page.locator('section.card', { has: page.getByTestId('statechart') });
