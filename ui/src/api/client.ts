@@ -1,4 +1,5 @@
 /** Fetching JSON from the orchestrator; errors carry the problem's `detail` for the user. */
+import { paramsFrom } from '../views/filters-url.ts';
 import { operatorName, opsToken } from './session.ts';
 import type {
   AppConfig,
@@ -64,14 +65,7 @@ function operatorHeaders(): Record<string, string> {
 }
 
 export function listQuery(filters: OrderFilters, cursor?: string | null, limit = 50): string {
-  const params = new URLSearchParams();
-  if (filters.status) params.set('status', filters.status);
-  if (filters.state) params.set('state', filters.state);
-  if (filters.q) params.set('q', filters.q);
-  if (filters.retrying) params.set('retrying', 'true');
-  if (filters.stalled) params.set('stalled', 'true');
-  if (filters.customerId) params.set('customerId', filters.customerId);
-  if (filters.incident) params.set('incident', filters.incident);
+  const params = paramsFrom(filters);
   params.set('limit', String(limit));
   if (cursor) params.set('cursor', cursor);
   return params.toString();

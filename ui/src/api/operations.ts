@@ -6,6 +6,8 @@
 import type { BulkAction, BulkDryRun, BulkJob, ExportFormat, IncidentReport, SagaFilter } from '../../../api/contract.ts';
 import { ApiError } from './client.ts';
 import { operatorName, opsToken } from './session.ts';
+import { paramsFrom } from '../views/filters-url.ts';
+import type { OrderFilters } from './types.ts';
 
 export type { BulkAction, BulkDryRun, BulkJob, ExportFormat, IncidentReport, SagaFilter };
 export type { IncidentGroup } from '../../../api/contract.ts';
@@ -54,17 +56,12 @@ export const operations = {
   bulkJob: (id: string, signal?: AbortSignal) => call<BulkJob>(`/api/bulk/${encodeURIComponent(id)}`, { signal }),
 };
 
-/** The filters the export takes, from whatever filters the list keeps (unknown ones are left out). */
-export type ExportFilters = { [K in keyof SagaFilter]?: SagaFilter[K] | null };
-
-const EXPORT_FIELDS = ['status', 'state', 'customerId', 'q', 'retrying', 'stalled', 'incident'] as const;
+/** The export takes the list's own filters. */
+export type ExportFilters = OrderFilters;
 
 export function exportPath(filters: ExportFilters, format: ExportFormat): string {
-  const params = new URLSearchParams({ format });
-  for (const field of EXPORT_FIELDS) {
-    const value = filters[field];
-    if (value !== undefined && value !== null && value !== '' && value !== false) params.set(field, String(value));
-  }
+  const params = paramsFrom(filters);
+  params.set('format', format);
   return `/api/orders/export?${params}`;
 }
 
