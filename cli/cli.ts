@@ -25,7 +25,7 @@ export interface Io {
 }
 
 const GROUPS: Record<string, string> = {
-  bulk: 'retry or compensate every order matching a filter, as a background job',
+  bulk: 'retry, compensate, pause or resume every order matching a filter, as a background job',
   dlq: 'dead letters: list, show, redrive, discard',
 };
 
@@ -144,7 +144,10 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
   try {
     parsed = parseArgs({ args: argv, options: forParseArgs({ ...GLOBAL, ...command.options }), strict: true, allowPositionals: true }) as typeof parsed;
   } catch (error) {
-    throw new UsageError((error as Error).message, usage);
+    // `--paused=false`: a flag takes no value, but its opposite may exist.
+    const flagWithValue = /^Option '--([\w-]+)' does not take an argument/.exec((error as Error).message)?.[1];
+    const opposite = flagWithValue && command.options?.[`not-${flagWithValue}`] ? ` (for the opposite: --not-${flagWithValue})` : '';
+    throw new UsageError(`${(error as Error).message}${opposite}`, usage);
   }
   const args = parsed.positionals.slice(command.path.length);
   const declared = command.args ?? [];

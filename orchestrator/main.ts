@@ -21,6 +21,7 @@ import { Inbox } from './saga/inbox.ts';
 import { LoadMeter } from './saga/load-meter.ts';
 import { QueueProgress } from './saga/queue-progress.ts';
 import { SagaRuntime } from './saga/runtime.ts';
+import { SagaBucket } from './saga/saga-bucket.ts';
 import { calibrate, ServerClock } from './saga/server-clock.ts';
 
 const config = loadConfigOrExit();
@@ -39,21 +40,19 @@ for (const warning of openApiWarnings(config)) logger.warn({ exposure: warning }
 
 const nats = await connectNats(config, `orchestrator ${config.instanceId}`);
 const topology = await ensureTopology(nats, config);
-const runtime = new SagaRuntime(topology.sagas, topology.sagasOnLeader, nats, config, logger, metrics);
-
 // Write times come from the server's clock, never another instance's: take one fresh sample
 // before the catch-up, so an old pending deadline is not taken for a new one.
 const serverClock = new ServerClock();
 await calibrate(serverClock, nats.jsm, `KV_${BUCKETS.sagas}`).catch((error: unknown) =>
   logger.warn({ err: error }, 'could not sample the server clock; deadlines caught up now may fire late'),
 );
+// One owner of the saga bucket: the runtime steps sagas through it, the catalog indexes what it reports.
+const bucket = new SagaBucket(topology.sagas, topology.sagasOnLeader, serverClock, logger);
+const runtime = new SagaRuntime(bucket, nats, config, logger, metrics);
 const index = openSagaIndex(config.indexPath, await nats.jsm.streams.info(`KV_${BUCKETS.sagas}`), logger);
 const catalog = new SagaCatalog(logger, serverClock, index);
-// Each side hands the other what it has decoded already: no entry is read or parsed twice.
-runtime.onStored(({ revision }, summary) => catalog.observe(summary, revision));
-catalog.onStoredEntry((orderId, revision, value, summary) => runtime.observeStored(orderId, revision, value, summary.status));
 // Resumes from what the index holds: the open sagas are known now, whatever the history behind them.
-await catalog.start(topology.sagas);
+await catalog.start(bucket);
 const queues = new QueueProgress(nats.jsm);
 const loadMeter = new LoadMeter();
 const deadlines = new DeadlineScheduler(runtime, logger, config.stepTimeoutMs, undefined, undefined, queues);
@@ -94,6 +93,7 @@ async function shutdown(signal: string) {
   bulk.stop();
   deadlines.stop();
   retention.stop();
+  bucket.stop();
   catalog.stop();
   catalog.close();
   await nats.nc.drain();

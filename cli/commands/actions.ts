@@ -1,12 +1,15 @@
-/** Operator actions on one order: retry, compensate, cancel, resolve, fail, replay. */
+/** Operator actions on one order: retry, compensate, cancel, resolve, fail, pause, resume, replay. */
 import { UsageError } from '../client.ts';
 import type { HistoryRow, OrderView, ReplayPlan } from '../api.ts';
 import { flag, reasonOption, reasonUnlessDryRun, requireReason, segment, stringOption, type CommandDef, type Context, type OptionDef } from '../command.ts';
 import { arrow, table } from '../format.ts';
-import { nextLines } from './next.ts';
+import { nextLines, pausedLines } from './next.ts';
 
-const EVENTS = { retry: 'RETRY', compensate: 'COMPENSATE', cancel: 'CANCEL', resolve: 'RESOLVE', fail: 'FAIL' } as const;
+const EVENTS = { retry: 'RETRY', compensate: 'COMPENSATE', cancel: 'CANCEL', resolve: 'RESOLVE', fail: 'FAIL', pause: 'PAUSE', resume: 'RESUME' } as const;
 type Action = keyof typeof EVENTS;
+
+/** After these, the first line of Next says where the saga goes from here (or that it is held). */
+const PRINTS_NEXT: ReadonlySet<Action> = new Set(['resolve', 'fail', 'pause', 'resume']);
 
 const SUMMARIES: Record<Action, string> = {
   retry: 're-send the step a stuck order stopped at, as a new attempt',
@@ -14,6 +17,8 @@ const SUMMARIES: Record<Action, string> = {
   cancel: "the customer's cancel, allowed until shipping begins",
   resolve: 'record the step a stuck order stopped at as done by hand (with its outside reference); the saga moves on',
   fail: 'record the step a stuck order stopped at as failed for good; a forward step compensates, a failed undo ends failed',
+  pause: 'hold an order: no command goes out and no deadline runs until it is resumed (answers still count)',
+  resume: 'lift the hold: the commands it held go out and the pending step gets a fresh deadline',
 };
 
 const OPTIONS: Partial<Record<Action, Record<string, OptionDef>>> = {
@@ -34,9 +39,19 @@ const NOTES: Partial<Record<Action, string[]>> = {
     'example: saga-ctl resolve ord_… --reference PARCEL-88412 --reason "booked by phone with the carrier"',
   ],
   fail: [
-    'a forward step (reserve, charge, ship) is taken as not having happened, so it is not undone: the saga undoes what came before it;',
+    "a forward step's (reserve, charge, ship) outcome is not known, so its own undo goes out first, then the saga undoes what came before it;",
     'a failed undo (release, refund, cancel shipment) ends the order failed, and a human must settle it',
     'example: saga-ctl fail ord_… --reason "the carrier confirms nothing was booked"',
+  ],
+  pause: [
+    'for a suspect customer or an outage: a paused order stays in its state, a late answer to a command already sent still counts,',
+    'but the next command waits, and the pending step cannot time out or get stuck; allowed on any order that has not ended',
+    'example: saga-ctl pause ord_… --reason "suspect customer, checking with fraud"',
+    'many at once: saga-ctl bulk pause --customer cust-… --dry-run; the paused ones: saga-ctl list --paused',
+  ],
+  resume: [
+    'example: saga-ctl resume ord_… --reason "fraud check passed"',
+    'all paused orders at once: saga-ctl bulk resume --paused --dry-run',
   ],
 };
 
@@ -55,9 +70,12 @@ function actionCommand(action: Action): CommandDef {
       const order = await ctx.client.post<OrderView>(`/api/orders/${segment(orderId)}/${action}`, body);
       if (ctx.json) return ctx.out.json(order);
       const row: HistoryRow | undefined = order.history.findLast((r) => r.event === EVENTS[action]) ?? order.history.at(-1);
-      ctx.out.line(`${action} applied to ${order.orderId}: ${row ? arrow(row.from, row.to) : order.state}${reference === undefined ? '' : ` (reference ${reference})`}`);
+      // A pause or resume leaves the state as it is.
+      const moved = !row ? order.state : row.from === row.to ? `${row.to} (stays)` : arrow(row.from, row.to);
+      ctx.out.line(`${action} applied to ${order.orderId}: ${moved}${reference === undefined ? '' : ` (reference ${reference})`}`);
       ctx.out.line(`status now ${order.status} (state ${order.state}); allowed actions: ${order.allowedActions.join(', ') || 'none'}`);
-      if (action === 'resolve' || action === 'fail') {
+      ctx.out.line(...pausedLines(order));
+      if (PRINTS_NEXT.has(action)) {
         const next = nextLines(order);
         if (next.length) ctx.out.line(next[0]!);
       }
@@ -77,6 +95,8 @@ export const compensate = actionCommand('compensate');
 export const cancel = actionCommand('cancel');
 export const resolve = actionCommand('resolve');
 export const fail = actionCommand('fail');
+export const pause = actionCommand('pause');
+export const resume = actionCommand('resume');
 
 function printPlan(ctx: Context, orderId: string, plan: ReplayPlan, dryRun: boolean): void {
   ctx.out.line(`replay of ${orderId}${dryRun ? ', dry run' : ''}: recorded on machine ${plan.recordedVersion}, replayed on ${plan.machineVersion}`, '');

@@ -1,9 +1,10 @@
-/** `bulk`: retry or compensate every order matching a filter, as a background job. */
+/** `bulk`: retry, compensate, pause or resume every order matching a filter, as a background job. */
+import type { BulkAction } from '../../api/contract.ts';
 import type { BulkDryRun, BulkJob, BulkResult } from '../api.ts';
 import { CliError, EXIT, UsageError } from '../client.ts';
 import { flag, reasonOption, reasonUnlessDryRun, requireReason, segment, stringOption, type CommandDef, type Context } from '../command.ts';
 import { dateTime, duration, plural, since, table } from '../format.ts';
-import { describeFilter, filterFrom, filterOptions } from './filters.ts';
+import { describeFilter, FILTER_FLAGS, filterFrom, filterOptions } from './filters.ts';
 
 const POLL_MS = 500;
 /** How long --wait keeps polling through a lost connection before it gives up. */
@@ -82,7 +83,16 @@ async function waitFor(ctx: Context, id: string): Promise<BulkJob> {
   }
 }
 
-function startCommand(action: 'retry' | 'compensate'): CommandDef {
+/** How each bulk action is shown in its help: an example filter, and what it is for. */
+const EXAMPLES: Record<BulkAction, { filter: string; reason: string; note?: string }> = {
+  retry: { filter: '--status stuck --state stuck', reason: 'carrier outage over' },
+  compensate: { filter: '--status stuck', reason: 'carrier outage over' },
+  pause: { filter: '--retrying --state creatingShipment', reason: 'carrier outage', note: 'paused orders send no command and run no deadline until resumed' },
+  resume: { filter: '--paused --state creatingShipment', reason: 'carrier is back', note: 'the commands the orders held go out, each pending step with a fresh deadline' },
+};
+
+function startCommand(action: BulkAction): CommandDef {
+  const example = EXAMPLES[action];
   return {
     path: ['bulk', action],
     summary: `${action} every order matching a filter, in the background`,
@@ -94,15 +104,16 @@ function startCommand(action: 'retry' | 'compensate'): CommandDef {
       'idempotency-key': { type: 'string', value: 'key', description: 'sending the same key again returns the same job (with another filter or reason: refused)' },
     },
     notes: [
+      ...(example.note ? [example.note] : []),
       'at least one filter is required',
-      `example: saga-ctl bulk ${action} --status stuck --state stuck --dry-run`,
-      `         saga-ctl bulk ${action} --status stuck --reason "carrier outage over" --wait`,
+      `example: saga-ctl bulk ${action} ${example.filter} --dry-run`,
+      `         saga-ctl bulk ${action} ${example.filter} --reason "${example.reason}" --wait`,
       'with --wait it exits 0 when the job completed with no failed order, 1 otherwise',
     ],
     async run(ctx) {
       const filter = filterFrom(ctx);
       if (Object.keys(filter).length === 0) {
-        throw new UsageError(`bulk ${action} needs at least one filter (--status, --state, --customer, --search, --retrying, --stalled, --incident)`, ctx.usage);
+        throw new UsageError(`bulk ${action} needs at least one filter (${FILTER_FLAGS.join(', ')})`, ctx.usage);
       }
       const dryRun = flag(ctx, 'dry-run');
       const reason = dryRun ? (stringOption(ctx, 'reason')?.trim() || 'dry run (saga-ctl)') : requireReason(ctx);
@@ -138,6 +149,8 @@ function startCommand(action: 'retry' | 'compensate'): CommandDef {
 
 export const bulkRetry = startCommand('retry');
 export const bulkCompensate = startCommand('compensate');
+export const bulkPause = startCommand('pause');
+export const bulkResume = startCommand('resume');
 
 export const bulkStatus: CommandDef = {
   path: ['bulk', 'status'],

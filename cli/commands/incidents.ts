@@ -15,6 +15,7 @@ export const incidents: CommandDef = {
     'each group is a filter: repair exactly one group with',
     '  saga-ctl incidents retry <key> --dry-run',
     '  saga-ctl incidents retry <key> --reason "carrier is back"',
+    'or hold a retrying group until its cause is fixed: saga-ctl incidents pause <key> --reason "carrier outage"',
     'or list it, export it: saga-ctl export --incident <key> --format csv > incident.csv',
   ],
   async run(ctx) {
@@ -44,7 +45,20 @@ export const incidents: CommandDef = {
   },
 };
 
-function groupAction(action: 'retry' | 'compensate'): CommandDef {
+/** An example key and reason per action, for the help: a group of the kind that offers it. */
+const EXAMPLES: Record<GroupAction, { key: string; reason: string; note?: string }> = {
+  retry: { key: 'stuck.createShipment.3f9a0c1d2e4b', reason: 'carrier is back' },
+  compensate: { key: 'stuck.createShipment.3f9a0c1d2e4b', reason: 'carrier is back' },
+  pause: {
+    key: 'retrying.createShipment.3f9a0c1d2e4b',
+    reason: 'carrier outage',
+    note: 'a retrying group: its orders then send no command and run no deadline; resume them with saga-ctl bulk resume --paused …',
+  },
+};
+type GroupAction = 'retry' | 'compensate' | 'pause';
+
+function groupAction(action: GroupAction): CommandDef {
+  const example = EXAMPLES[action];
   return {
     path: ['incidents', action],
     summary: `${action} every order of one incident group (its key from "saga-ctl incidents"), in the background`,
@@ -55,8 +69,9 @@ function groupAction(action: 'retry' | 'compensate'): CommandDef {
       'idempotency-key': { type: 'string', value: 'key', description: 'sending the same key again returns the same job' },
     },
     notes: [
-      `example: saga-ctl incidents ${action} stuck.createShipment.3f9a0c1d2e4b --dry-run`,
-      `         saga-ctl incidents ${action} stuck.createShipment.3f9a0c1d2e4b --reason "carrier is back"`,
+      ...(example.note ? [example.note] : []),
+      `example: saga-ctl incidents ${action} ${example.key} --dry-run`,
+      `         saga-ctl incidents ${action} ${example.key} --reason "${example.reason}"`,
       'the job acts on the orders in the group when it starts; follow it with saga-ctl bulk status <job> --wait',
     ],
     async run(ctx) {
@@ -87,3 +102,4 @@ function groupAction(action: 'retry' | 'compensate'): CommandDef {
 
 export const incidentsRetry = groupAction('retry');
 export const incidentsCompensate = groupAction('compensate');
+export const incidentsPause = groupAction('pause');

@@ -1,11 +1,11 @@
 /** Every command, in the order the help lists them. */
 import type { CommandDef } from '../command.ts';
-import { cancel, compensate, fail, replay, resolve, retry } from './actions.ts';
+import { cancel, compensate, fail, pause, replay, resolve, resume, retry } from './actions.ts';
 import { audit } from './audit.ts';
-import { bulkCancel, bulkCompensate, bulkList, bulkRetry, bulkStatus } from './bulk.ts';
+import { bulkCancel, bulkCompensate, bulkList, bulkPause, bulkResume, bulkRetry, bulkStatus } from './bulk.ts';
 import { dlqDiscard, dlqList, dlqRedrive, dlqShow } from './dlq.ts';
 import { exportOrders } from './export.ts';
-import { incidents, incidentsCompensate, incidentsRetry } from './incidents.ts';
+import { incidents, incidentsCompensate, incidentsPause, incidentsRetry } from './incidents.ts';
 import { list, show } from './orders.ts';
 
 export const COMMANDS: CommandDef[] = [
@@ -15,14 +15,19 @@ export const COMMANDS: CommandDef[] = [
   incidents,
   incidentsRetry,
   incidentsCompensate,
+  incidentsPause,
   retry,
   compensate,
   cancel,
   resolve,
   fail,
+  pause,
+  resume,
   replay,
   bulkRetry,
   bulkCompensate,
+  bulkPause,
+  bulkResume,
   bulkStatus,
   bulkList,
   bulkCancel,

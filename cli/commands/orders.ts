@@ -1,9 +1,9 @@
 /** `list` and `show`: reading orders. */
 import type { OrderPage, OrderSummary, OrderView } from '../api.ts';
 import { flag, intOption, segment, stringOption, type CommandDef } from '../command.ts';
-import { arrow, clock, dateTime, fields, money, plural, relative, since, table } from '../format.ts';
+import { arrow, clock, dateTime, fields, money, plural, relative, since, table, type Column } from '../format.ts';
 import { filterFrom, filterOptions } from './filters.ts';
-import { nextLines } from './next.ts';
+import { nextLines, pausedLines } from './next.ts';
 
 const attempt = (pending: { attempt: number; maxAttempts: number } | null) => (pending ? `${pending.attempt}/${pending.maxAttempts}` : '-');
 
@@ -16,7 +16,13 @@ export const list: CommandDef = {
     cursor: { type: 'string', value: 'cursor', description: 'continue after a previous page' },
     all: { type: 'boolean', description: 'follow the pages to the end' },
   },
-  notes: ['examples:', '  saga-ctl list --status stuck', '  saga-ctl list --state chargingPayment --retrying --all', '  saga-ctl list --incident stuck.createShipment.3f9a0c1d2e4b   (a key from saga-ctl incidents)'],
+  notes: [
+    'examples:',
+    '  saga-ctl list --status stuck',
+    '  saga-ctl list --state chargingPayment --retrying --all',
+    '  saga-ctl list --incident stuck.createShipment.3f9a0c1d2e4b   (a key from saga-ctl incidents)',
+    '  saga-ctl list --paused                                       (held by saga-ctl pause; a PAUSED column names who)',
+  ],
   async run(ctx) {
     const limit = intOption(ctx, 'limit', { min: 1, max: 500 }) ?? (flag(ctx, 'all') ? 500 : 50);
     const query = { ...filterFrom(ctx), limit };
@@ -29,19 +35,22 @@ export const list: CommandDef = {
     if (ctx.json) return ctx.out.json({ items, nextCursor: page.nextCursor });
     if (items.length === 0) return ctx.out.line('no orders match');
     const now = Date.now();
-    ctx.out.line(
-      ...table<OrderSummary>(items, [
-        { header: 'ORDER', value: (o) => o.orderId },
-        { header: 'STATUS', value: (o) => o.status },
-        { header: 'STATE', value: (o) => o.state },
-        { header: 'ATTEMPT', value: (o) => attempt(o.pending) },
-        { header: 'CUSTOMER', value: (o) => o.customerId, max: 24 },
-        { header: 'TOTAL', value: (o) => money(o.totalCents, o.currency), align: 'right' },
-        { header: 'AGE', value: (o) => since(o.createdAt, now), align: 'right' },
-        { header: 'IN STATE', value: (o) => since(o.stateEnteredAt, now), align: 'right' },
-      ]),
-    );
-    ctx.out.line('', page.nextCursor ? `${plural(items.length, 'order')}; more with --all or --cursor ${page.nextCursor}` : plural(items.length, 'order'));
+    const columns: Column<OrderSummary>[] = [
+      { header: 'ORDER', value: (o) => o.orderId },
+      { header: 'STATUS', value: (o) => o.status },
+      { header: 'STATE', value: (o) => o.state },
+      { header: 'ATTEMPT', value: (o) => attempt(o.pending) },
+      { header: 'CUSTOMER', value: (o) => o.customerId, max: 24 },
+      { header: 'TOTAL', value: (o) => money(o.totalCents, o.currency), align: 'right' },
+      { header: 'AGE', value: (o) => since(o.createdAt, now), align: 'right' },
+      { header: 'IN STATE', value: (o) => since(o.stateEnteredAt, now), align: 'right' },
+    ];
+    // Only when a row is paused, so the usual table keeps its columns.
+    const paused = items.filter((o) => o.paused).length;
+    if (paused) columns.push({ header: 'PAUSED', value: (o) => (o.paused ? `paused by ${o.paused.actor}` : ''), max: 48 });
+    ctx.out.line(...table<OrderSummary>(items, columns));
+    const count = `${plural(items.length, 'order')}${paused ? ` (${paused} paused)` : ''}`;
+    ctx.out.line('', page.nextCursor ? `${count}; more with --all or --cursor ${page.nextCursor}` : count);
   },
 };
 
@@ -70,10 +79,12 @@ export const show: CommandDef = {
           'pending step',
           pending &&
             `${pending.step}, attempt ${pending.attempt} of ${pending.maxAttempts}` +
-              (pending.deadline ? `, deadline ${dateTime(pending.deadline)} (${relative(pending.deadline, now)})` : ''),
+              (pending.deadline ? `, deadline ${dateTime(pending.deadline)} (${relative(pending.deadline, now)})` : '') +
+              (order.paused ? ', no deadline while paused' : ''),
         ],
         ['last error', error && `${error.step} attempt ${error.attempt}: ${error.kind}: ${error.message}`],
       ]),
+      ...pausedLines(order, now),
     );
     ctx.out.line('', 'items:');
     for (const item of order.items ?? []) ctx.out.line(`  ${item.quantity} × ${item.sku} at ${money(item.unitPriceCents, order.currency)}`);

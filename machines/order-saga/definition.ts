@@ -121,14 +121,14 @@ const orderSaga = setup({
       else effects[FORWARD_STEPS.find((forward) => COMPENSATION_OF[forward] === step)!] = 'compensated';
       return { effects, references: { ...context.references, [step]: reference }, stuckStep: null };
     }),
-    /** The stuck step failed for good, on an operator's word: a forward effect did not happen, so nothing of it is undone. */
+    /** The stuck step failed for good, on an operator's word; a forward effect stays `pending` (a hung attempt may still land), so its undo is sent too: it undoes that or leaves a tombstone that refuses it. */
     recordFailedByHand: assign(({ context, event }) => {
       const step = context.stuckStep!;
       if (event.type !== 'FAIL') return {};
       const failure = { step, attempt: context.attempts[step] ?? 0, kind: 'permanent' as const, message: `marked failed by ${event.actor}: ${event.reason}` };
       if (!isForwardStep(step)) return { lastError: failure, stuckStep: null };
       const cancellation: Cancellation = { by: 'operator', reason: event.reason, actor: event.actor };
-      return { effects: { ...context.effects, [step]: 'failed' as const }, cancellation, lastError: failure, stuckStep: null };
+      return { cancellation, lastError: failure, stuckStep: null };
     }),
   },
 });

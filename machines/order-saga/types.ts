@@ -132,13 +132,23 @@ export type SagaEvent =
   | OperatorEvent<'CANCEL'>
   /** An operator records the stuck step as done out of band, with the outside world's reference. */
   | (OperatorEvent<'RESOLVE'> & { reference: string })
-  /** An operator records the stuck step as failed for good: its effect did not happen. */
+  /** An operator records the stuck step as failed for good: the saga compensates it too, since a hung attempt may still land. */
   | OperatorEvent<'FAIL'>;
 
 export type SagaEventType = SagaEvent['type'];
 /** What an operator may do to one saga; `resolve` and `fail` record a stuck step done or failed by hand. */
 export const OPERATOR_ACTIONS = ['retry', 'compensate', 'cancel', 'resolve', 'fail'] as const;
 export type OperatorAction = (typeof OPERATOR_ACTIONS)[number];
+/**
+ * An operator's hold on a saga, beside the statechart: a paused saga still takes in answers, but
+ * sends no command and runs no deadline until it is resumed.
+ */
+export const HOLD_ACTIONS = ['pause', 'resume'] as const;
+export type HoldAction = (typeof HOLD_ACTIONS)[number];
+/** Every action an operator may take on one saga: the statechart's and the hold's. */
+export const SAGA_ACTIONS = [...OPERATOR_ACTIONS, ...HOLD_ACTIONS] as const;
+export type SagaAction = (typeof SAGA_ACTIONS)[number];
+export const isHoldAction = (action: SagaAction): action is HoldAction => (HOLD_ACTIONS as readonly string[]).includes(action);
 
 /** The order's status as users see it (`statusOf` derives it from the machine state). */
 export const SAGA_STATUSES = ['running', 'completed', 'cancelled', 'failed', 'stuck'] as const;

@@ -1,4 +1,4 @@
-/** /api/bulk: retry or compensate every saga matching a filter, as a background job. */
+/** /api/bulk: retry, compensate, pause or resume every saga matching a filter, as a background job. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { isBulkKeyReused, type BulkJobs } from '../ops/bulk.ts';
@@ -28,7 +28,7 @@ export const bulkRoutes: FastifyPluginAsyncTypebox<BulkRoutesOptions> = async fu
     const { action, filter, reason, dryRun } = request.body;
     if (Object.keys(filter).length === 0) {
       throw new HttpProblem(400, 'Invalid request', 'a bulk action needs at least one filter', {
-        errors: [{ field: 'filter', message: 'must name at least one of status, state, customerId, q, retrying, stalled' }],
+        errors: [{ field: 'filter', message: 'must name at least one of status, state, customerId, q, retrying, paused, stalled, incident' }],
       });
     }
     if (dryRun) {

@@ -1,7 +1,7 @@
 /** How an order looks on the API: the saga entry, explained. Pure. */
 import type { OrderDetail } from './schemas/orders.ts';
 import { traceIdOf } from '../../lib/trace.ts';
-import type { SagaEntry, Submission } from '../saga/entry.ts';
+import type { Hold, SagaEntry, Submission } from '../saga/entry.ts';
 import { actionsAllowed, nextStepsOf } from '../saga/entry.ts';
 import { stateEnteredAt } from '../saga/summary.ts';
 
@@ -15,6 +15,8 @@ export function traceUrlFor(template: string, traceparent: string): string | nul
   const traceId = traceIdOf(traceparent);
   return traceId ? template.replace('{traceId}', traceId) : null;
 }
+
+export const holdView = (hold: Hold) => ({ ...hold, at: new Date(hold.at).toISOString() });
 
 export function orderView(entry: SagaEntry, traceUrlTemplate: string): OrderDetail {
   const context = entry.snapshot.context;
@@ -39,10 +41,11 @@ export function orderView(entry: SagaEntry, traceUrlTemplate: string): OrderDeta
           ...pending,
           maxAttempts: context.attemptLimits[pending.step] ?? context.maxAttempts,
           retrying: pending.attempt > 1,
-          deadline: entry.deadline ? new Date(entry.deadline.at).toISOString() : null,
+          deadline: entry.deadline && !entry.hold ? new Date(entry.deadline.at).toISOString() : null,
         }
       : null,
     lastError: context.lastError,
+    paused: entry.hold ? holdView(entry.hold) : null,
     context,
     history: entry.history.map((row) => ({ ...row, at: new Date(row.at).toISOString() })),
     allowedActions: actionsAllowed(entry),
@@ -67,6 +70,7 @@ export function submittedView(submission: Submission, traceUrlTemplate: string):
     traceUrl,
     pending: null,
     lastError: null,
+    paused: null,
     history: [],
     allowedActions: [],
     links: orderLinks(order.orderId, traceUrl),

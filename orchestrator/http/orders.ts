@@ -34,8 +34,8 @@ import {
   type ResolveBody,
   type SubmitProblem,
 } from './schemas/orders.ts';
-import { OPERATOR_ACTIONS } from './schemas/vocabulary.ts';
-import type { OperatorAction } from '../../machines/index.ts';
+import { SAGA_ACTIONS } from './schemas/vocabulary.ts';
+import type { SagaAction } from '../../machines/index.ts';
 
 export interface OrderRoutesOptions {
   runtime: SagaRuntime;
@@ -113,15 +113,17 @@ const replaySchema = {
 };
 
 /** What each action does, for the document; the machine decides where it is allowed. */
-const ACTION_SUMMARY: Record<OperatorAction, string> = {
+const ACTION_SUMMARY: Record<SagaAction, string> = {
   retry: 'Retry the stuck step with a fresh round of attempts',
   compensate: 'Undo what the order did (a stuck forward step)',
   cancel: "Cancel the order for the customer (before shipping began)",
   resolve: 'Record the stuck step as done by hand, with its reference: the saga moves on as if the worker had answered',
-  fail: 'Record the stuck step as failed for good: a forward step compensates, a failed undo ends the order failed',
+  fail: 'Record the stuck step as failed for good: a forward step is undone with what came before it (its undo fences a late attempt), a failed undo ends the order failed',
+  pause: 'Hold the order: answers are still taken in, but no command goes out and no deadline runs until it is resumed',
+  resume: 'Lift the hold: the commands it held go out and the pending step gets a fresh deadline',
 };
 
-const actionSchema = (action: OperatorAction) => ({
+const actionSchema = (action: SagaAction) => ({
   tags: ['operator actions'],
   summary: ACTION_SUMMARY[action],
   description: 'Answers 409 with the reason (and the actions allowed) when the saga does not allow it now; `next.plans` of the order says what it would set off.',
@@ -267,7 +269,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<OrderRoutesOptions> = async 
     return { plan: outcome.plan, order: orderView(outcome.entry, config.traceUrlTemplate) };
   });
 
-  for (const action of OPERATOR_ACTIONS) {
+  for (const action of SAGA_ACTIONS) {
     app.post(`/api/orders/:orderId/${action}`, { schema: actionSchema(action), config: { access: 'ops' } }, async (request) => {
       const { orderId } = request.params;
       request.span?.setAttribute('order.id', orderId);

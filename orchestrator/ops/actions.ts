@@ -1,24 +1,24 @@
 /**
- * One operator action on one saga: an event to the machine through the same CAS step as any
- * other. Applied, it is in the saga's history and the audit trail; refused, it changed nothing
+ * One operator action on one saga: an event to the machine (or to its hold: pause, resume)
+ * through the same CAS step as any other. Applied, it is in the saga's history and the audit trail; refused, it changed nothing
  * in the saga and is in the audit trail only. The HTTP routes and bulk jobs both act through here.
  */
 import { randomUUID } from 'node:crypto';
 import type { Link } from '@opentelemetry/api';
-import { eventOfAction, type OperatorAction } from '../../machines/index.ts';
-import { actionsAllowed, type SagaEntry } from '../saga/entry.ts';
+import { eventOfAction, isHoldAction, type SagaAction } from '../../machines/index.ts';
+import { actionsAllowed, holdEventOf, type SagaEntry } from '../saga/entry.ts';
 import { replayDryRun, type ReplayPlan } from '../saga/replay.ts';
 import type { SagaRuntime } from '../saga/runtime.ts';
 import { ANONYMOUS, type AuditLog } from './audit.ts';
 
 export type ActionOutcome =
   | { result: 'applied'; entry: SagaEntry; detail: string }
-  | { result: 'refused'; state: string; allowedActions: OperatorAction[]; detail: string }
+  | { result: 'refused'; state: string; allowedActions: SagaAction[]; detail: string }
   | { result: 'unknown'; detail: string };
 
 export interface ActionRequest {
   orderId: string;
-  action: OperatorAction;
+  action: SagaAction;
   /** The name the operator acts under (X-Actor, else the token's label). */
   actor: string;
   /** The label of the token the request proved, where known: recorded next to `actor`. */
@@ -41,8 +41,12 @@ export function historyActor(actor: string, authenticatedAs: string | undefined)
 
 export async function performAction(runtime: SagaRuntime, audit: AuditLog, request: ActionRequest): Promise<ActionOutcome> {
   const { orderId, action, actor, authenticatedAs, reason, bulkId } = request;
-  const event = eventOfAction(action, { actor: historyActor(actor, authenticatedAs), reason, ...(request.reference === undefined ? {} : { reference: request.reference }) });
-  const outcome = await runtime.apply(orderId, event, request.eventId ?? `operator:${action}:${randomUUID()}`, { links: request.links ?? [] });
+  const who = { actor: historyActor(actor, authenticatedAs), reason };
+  const eventId = request.eventId ?? `operator:${action}:${randomUUID()}`;
+  const options = { links: request.links ?? [] };
+  const outcome = isHoldAction(action)
+    ? await runtime.hold(orderId, holdEventOf(action, who), eventId, options)
+    : await runtime.apply(orderId, eventOfAction(action, { ...who, ...(request.reference === undefined ? {} : { reference: request.reference }) }), eventId, options);
   if (outcome.kind === 'unknownSaga') return { result: 'unknown', detail: `no order ${orderId}` };
   if (outcome.kind === 'duplicate') {
     // The same act (same event id) was applied before, e.g. by a bulk job's run that crashed
@@ -55,7 +59,7 @@ export async function performAction(runtime: SagaRuntime, audit: AuditLog, reque
   if (outcome.kind !== 'applied') {
     const current = await runtime.read(orderId);
     const state = current?.entry.state ?? 'unknown';
-    const detail = `${action} is not allowed while the order is ${state}`;
+    const detail = isHoldAction(action) && outcome.kind === 'ignored' ? `${action}: ${outcome.reason}` : `${action} is not allowed while the order is ${state}`;
     await audit.record({ ...audited, result: 'refused', detail: detail + via });
     return { result: 'refused', state, allowedActions: current ? actionsAllowed(current.entry) : [], detail };
   }

@@ -1,5 +1,5 @@
 /**
- * Bulk actions: retry or compensate every saga matching a filter — the whole filter, not a
+ * Bulk actions: retry, compensate, pause or resume every saga matching a filter — the whole filter, not a
  * page. The matching ids are fixed when the job is created and stored with it; the job runs in
  * the background in batches, each batch's progress written to the job's KV entry with CAS.
  *

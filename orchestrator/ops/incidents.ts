@@ -11,9 +11,10 @@ import { incidentOf, incidentTitle, type IncidentCause } from '../saga/incident.
 /**
  * What the machine lets an operator do to a group's sagas: a stuck saga takes a retry of its
  * step, and a compensate when it is stuck on a forward step (order-saga definition: `stuck`);
- * a running one (retrying) and a failed one take neither.
+ * a running one (retrying) may be paused until its cause is fixed (a carrier outage); a failed one takes none.
  */
 function bulkActionsFor(cause: IncidentCause): BulkAction[] {
+  if (cause.kind === 'retrying') return ['pause'];
   if (cause.kind !== 'stuck') return [];
   return cause.step !== 'unknown' && isForwardStep(cause.step as StepName) ? ['retry', 'compensate'] : ['retry'];
 }

@@ -1,7 +1,8 @@
 /**
- * A live index of every saga, fed by a watch on the saga bucket: what the list endpoint filters
- * and pages through, and what the deadline scheduler arms timers from. Every orchestrator
- * instance keeps its own, so each sees all sagas, whoever wrote them.
+ * A live index of every saga, fed by the saga bucket's owner (saga-bucket.ts) with this
+ * instance's writes and the watch's deliveries: what the list endpoint filters and pages
+ * through, and what the deadline scheduler arms timers from. Every orchestrator instance keeps
+ * its own, so each sees all sagas, whoever wrote them.
  *
  * Two parts, so that nothing at start-up or in memory grows with finished sagas:
  * - every saga's summary lives in a SQLite index on local disk (saga-index.ts), which records
@@ -11,12 +12,11 @@
  * `ready` resolves once the watch has caught up with the bucket as it was at start; until then
  * lists answer from what is indexed so far, and `catchingUp` says so.
  */
-import type { KV } from '@nats-io/kv';
 import type { Logger } from '../../lib/logger.ts';
 import type { OrderSummary, Overview, SagaFilter } from '../../api/contract.ts';
 import type { SagaStatus } from '../../machines/index.ts';
-import { decodeStoredSummary } from './stored-entry.ts';
 import { incidentOf } from './incident.ts';
+import type { SagaBucket } from './saga-bucket.ts';
 import { SagaIndex, type IncidentRows, type IndexChange } from './saga-index.ts';
 import { ServerClock } from './server-clock.ts';
 import { isSettled, type SagaSummary } from './summary.ts';
@@ -30,6 +30,8 @@ export interface ListQuery {
   /** An order-id prefix or an exact customer id. */
   q?: string;
   retrying?: boolean;
+  /** Held by an operator (true), or not (false). */
+  paused?: boolean;
   /** The sagas of one incident group (incident.ts): its key. */
   incident?: string;
   /**
@@ -49,12 +51,10 @@ export interface ListPage {
 
 /** `writtenAt`: when the saga's current revision was stored, on this process's monotonic clock (server-clock.ts). */
 type Listener = (summary: SagaSummary, writtenAt: number) => void;
-/** An entry as the watch brought it: still encoded, since most listeners never need it decoded. */
-type StoredListener = (orderId: string, revision: number, value: Uint8Array, summary: SagaSummary) => void;
 
 /** A summary as the API shows it: times as ISO strings. */
 export function summaryView(summary: SagaSummary): OrderSummary {
-  const { orderId, customerId, state, status, totalCents, currency, machineVersion, pending, retrying, lastError } = summary;
+  const { orderId, customerId, state, status, totalCents, currency, machineVersion, pending, retrying, lastError, paused } = summary;
   return {
     orderId,
     customerId,
@@ -70,8 +70,12 @@ export function summaryView(summary: SagaSummary): OrderSummary {
     updatedAt: new Date(summary.updatedAt).toISOString(),
     stateEnteredAt: new Date(summary.stateEnteredAt).toISOString(),
     deadline: summary.deadline ? new Date(summary.deadline.at).toISOString() : null,
+    paused: paused ? { ...paused, at: new Date(paused.at).toISOString() } : null,
   };
 }
+
+/** Running and not held: a paused saga takes no capacity and is not stalled, it waits on purpose. */
+const isRunningNow = (summary: SagaSummary) => summary.status === 'running' && !summary.paused;
 
 export function encodeCursor(summary: Pick<SagaSummary, 'createdAt' | 'orderId'>): string {
   return Buffer.from(`${summary.createdAt}:${summary.orderId}`).toString('base64url');
@@ -85,18 +89,14 @@ export function decodeCursor(cursor: string): { createdAt: number; orderId: stri
   return { createdAt, orderId: text.slice(colon + 1) };
 }
 
-/** Writes the runtime reported itself, remembered so the watch does not bring them in a second time. */
-const RECENT_REVISIONS = 50_000;
 /** Index writes wait at most this long, or this many, to go in one transaction. */
 const FLUSH_MS = 20;
 const FLUSH_AT = 2_000;
-const YIELD_EVERY = 500;
 
 export class SagaCatalog {
   /** Sagas not finished, or with a step pending: see `isSettled`. */
   private readonly open = new Map<string, { summary: SagaSummary; revision: number; writtenAt: number }>();
   private runningNow = 0;
-  private readonly recentRevisions = new Map<string, number>();
   private pending: IndexChange[] = [];
   /** The last stream sequence the watch delivered: the index records it with the batch it closes. */
   private watchedSequence = 0;
@@ -104,8 +104,7 @@ export class SagaCatalog {
   private caughtUp = false;
   private readonly listeners: Listener[] = [];
   private readonly removeListeners: ((orderId: string) => void)[] = [];
-  private readonly storedListeners: StoredListener[] = [];
-  private stopWatch: (() => void) | undefined;
+  private unfollow: (() => void) | undefined;
   readonly ready: Promise<void>;
   private markReady!: () => void;
 
@@ -136,17 +135,12 @@ export class SagaCatalog {
     this.removeListeners.push(listener);
   }
 
-  /** Call `listener` with every entry the watch brings that this instance did not write (or wrote before it started). */
-  onStoredEntry(listener: StoredListener): void {
-    this.storedListeners.push(listener);
-  }
-
   get size(): number {
     this.flush();
     return this.index.size;
   }
 
-  /** Sagas running now (not stuck, not finished), whoever runs them. */
+  /** Sagas running now (not stuck, not finished, not paused), whoever runs them: what admission counts. */
   get running(): number {
     return this.runningNow;
   }
@@ -177,45 +171,23 @@ export class SagaCatalog {
    * Follow the bucket from where the index left off. Unfinished sagas the index already held
    * get the server's time of their current revision first (a restart grants no fresh timeout).
    */
-  async start(sagas: KV): Promise<void> {
-    await this.timeOpenSagas(sagas);
-    const status = await sagas.status();
-    const resumeFrom = this.index.lastSequence;
-    // Nothing newer in the bucket than what the index holds: caught up already.
-    const last = status.streamInfo.state.last_seq;
-    if (status.values === 0 || last <= resumeFrom) this.markCaughtUp();
-    const watch = await sagas.watch({ key: '>', ...(resumeFrom > 0 ? { resumeFromRevision: resumeFrom + 1 } : {}) });
-    this.stopWatch = () => watch.stop();
-    void (async () => {
-      let sinceYield = 0;
-      for await (const change of watch) {
-        // A catch-up delivers changes as fast as the index takes them: let requests and timers in between.
-        if (++sinceYield >= YIELD_EVERY) {
-          sinceYield = 0;
-          await new Promise((resolve) => setImmediate(resolve));
-        }
-        try {
-          // Every delivery, this instance's own writes included, is a sample of the server's clock.
-          const writtenAt = this.clock.storedAt(change.created.getTime());
-          this.watchedSequence = change.revision;
-          if (change.operation !== 'PUT') this.remove(change.key, change.revision);
-          else if (!this.knows(change.key, change.revision)) {
-            // Only the summary line is parsed: another instance's write is indexed without its history.
-            const summary = decodeStoredSummary(change.value);
-            if (summary.orderId !== change.key) throw new Error(`the entry of ${change.key} says it is ${summary.orderId}`);
-            this.observe(summary, change.revision, writtenAt);
-            for (const listener of this.storedListeners) listener(change.key, change.revision, change.value, summary);
-          } else this.scheduleFlush();
-        } catch (error) {
-          this.logger.error({ err: error, key: change.key }, 'unreadable saga entry in the catalog');
-        }
-        if (!this.caughtUp && (change.delta === 0 || change.revision >= last)) this.markCaughtUp();
-      }
-    })();
+  async start(bucket: SagaBucket): Promise<void> {
+    await this.timeOpenSagas(bucket);
+    this.unfollow = bucket.follow({
+      stored: (summary, revision, writtenAt) => this.observe(summary, revision, writtenAt),
+      removed: (orderId, revision) => this.remove(orderId, revision),
+      watchedTo: (sequence) => {
+        this.watchedSequence = sequence;
+        this.scheduleFlush();
+      },
+    });
+    const { caughtUp } = await bucket.watch(this.index.lastSequence);
+    void caughtUp.then(() => this.markCaughtUp());
   }
 
+  /** Stop taking in the bucket's changes. */
   stop(): void {
-    this.stopWatch?.();
+    this.unfollow?.();
     this.flush();
   }
 
@@ -227,15 +199,12 @@ export class SagaCatalog {
   }
 
   /**
-   * Take in a saga's summary as stored at `revision`, straight from the runtime that wrote it
-   * (stored just now), or from the watch (`writtenAt` from the server's timestamp): the watch
-   * then skips the write when it brings it back.
+   * Take in a saga's summary as stored at `revision`, as the bucket reports it: written here just
+   * now, or brought by the watch (`writtenAt` from the server's timestamp).
    */
   observe(summary: SagaSummary, revision: number, writtenAt: number = this.clock.now()): void {
-    // Entries can arrive out of order (the runtime's own write, the watch, reconnects): the
-    // revision alone orders them. Never `updatedAt`: it is the writer's wall clock.
+    // The revision alone orders an open saga's writes, never `updatedAt` (the writer's wall clock).
     if (this.knows(summary.orderId, revision)) return;
-    this.rememberRevision(summary.orderId, revision);
     this.forget(summary.orderId);
     if (!isSettled(summary)) this.remember(summary, revision, writtenAt);
     this.pending.push({ kind: 'put', summary, revision });
@@ -245,7 +214,6 @@ export class SagaCatalog {
 
   /** Forget a saga whose entry was deleted or purged (at `revision` of the bucket's stream). */
   remove(orderId: string, revision = Number.MAX_SAFE_INTEGER): void {
-    this.recentRevisions.delete(orderId);
     this.forget(orderId);
     this.pending.push({ kind: 'remove', orderId, revision });
     this.scheduleFlush();
@@ -329,38 +297,30 @@ export class SagaCatalog {
   }
 
   private knows(orderId: string, revision: number): boolean {
-    const known = this.open.get(orderId)?.revision ?? this.recentRevisions.get(orderId);
+    const known = this.open.get(orderId)?.revision;
     return known !== undefined && known >= revision;
-  }
-
-  private rememberRevision(orderId: string, revision: number): void {
-    this.recentRevisions.delete(orderId);
-    this.recentRevisions.set(orderId, revision);
-    if (this.recentRevisions.size > RECENT_REVISIONS) this.recentRevisions.delete(this.recentRevisions.keys().next().value!);
   }
 
   private remember(summary: SagaSummary, revision: number, writtenAt: number): void {
     this.open.set(summary.orderId, { summary, revision, writtenAt });
-    if (summary.status === 'running') this.runningNow++;
+    if (isRunningNow(summary)) this.runningNow++;
   }
 
   private forget(orderId: string): void {
     const open = this.open.get(orderId);
     if (!open) return;
     this.open.delete(orderId);
-    if (open.summary.status === 'running') this.runningNow--;
+    if (isRunningNow(open.summary)) this.runningNow--;
   }
 
   /** The server's time of each open saga's current revision, read from the bucket (few: the open ones). */
-  private async timeOpenSagas(sagas: KV): Promise<void> {
+  private async timeOpenSagas(bucket: SagaBucket): Promise<void> {
     const open = [...this.open.values()];
     for (let at = 0; at < open.length; at += 256) {
       await Promise.all(
         open.slice(at, at + 256).map(async (known) => {
-          const entry = await sagas.get(known.summary.orderId);
-          if (!entry || entry.operation !== 'PUT') return;
           // A newer revision than the index holds comes with the watch, which times it again.
-          known.writtenAt = this.clock.storedAt(entry.created.getTime());
+          known.writtenAt = (await bucket.storedAt(known.summary.orderId)) ?? known.writtenAt;
         }),
       );
     }
@@ -373,11 +333,12 @@ export class SagaCatalog {
     const customer = query.customerId;
     return [...this.open.values()]
       .filter(({ summary, writtenAt }) =>
-        summary.status === 'running' &&
+        isRunningNow(summary) &&
         writtenAt < before &&
         (!query.status || summary.status === query.status) &&
         (!query.state || summary.state === query.state) &&
         (query.retrying === undefined || summary.retrying === query.retrying) &&
+        (query.paused === undefined || Boolean(summary.paused) === query.paused) &&
         (!customer || summary.customerId === customer) &&
         (!query.incident || incidentOf(summary)?.key === query.incident) &&
         (!query.q || summary.orderId.startsWith(query.q) || summary.customerId === query.q),

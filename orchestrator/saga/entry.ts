@@ -5,17 +5,20 @@
  */
 import { firstSnapshot, nextSnapshot } from '../../machines/pure-steps.ts';
 import {
+  HOLD_ACTIONS,
   STEPS,
   allowedActions,
+  isFinished,
   effectKeyFor,
   machineFor,
   nextSteps,
   statusOf,
   type NextSteps,
-  type OperatorAction,
+  type HoldAction,
   type OrderDetails,
   type OrderSagaSnapshot,
   type SagaContext,
+  type SagaAction,
   type SagaEvent,
   type SagaStatus,
   type Service,
@@ -102,7 +105,31 @@ export interface SagaEntry {
   history: HistoryRow[];
   /** Where the next compaction of the history will cut (see compactHistory). */
   historyCheckpoint?: HistoryCheckpoint;
+  /** Set while an operator holds the saga paused: its outbox waits and its deadline does not run. */
+  hold?: Hold;
 }
+
+/** Who paused a saga, why and when (the writer's wall clock, for people to read). */
+export interface Hold {
+  actor: string;
+  reason: string;
+  at: number;
+}
+
+/** Pause or resume: an act on the saga's hold, recorded in its history but never sent to the machine. */
+export interface HoldEvent {
+  type: 'PAUSE' | 'RESUME';
+  actor: string;
+  reason: string;
+}
+
+const HOLD_EVENT_OF: Record<HoldAction, HoldEvent['type']> = { pause: 'PAUSE', resume: 'RESUME' };
+const HOLD_EVENTS: ReadonlySet<string> = new Set(Object.values(HOLD_EVENT_OF));
+
+export const holdEventOf = (action: HoldAction, who: { actor: string; reason: string }): HoldEvent => ({ type: HOLD_EVENT_OF[action], ...who });
+
+/** A history row of a pause or a resume: no machine event, so replay passes over it. */
+export const isHoldRow = (row: HistoryRow): boolean => HOLD_EVENTS.has(row.event);
 
 /**
  * A step's timeout. It runs for `timeoutMs` from the write that set it, as each instance
@@ -206,6 +233,8 @@ export function applyEvent(
   annotation?: { worker?: string },
 ): ApplyResult {
   if (hasApplied(entry, eventId)) return { kind: 'duplicate' };
+  // A deadline armed before the pause (on an instance that had not seen it yet) runs out for nothing.
+  if (entry.hold && event.type === 'STEP_TIMED_OUT') return { kind: 'ignored', reason: 'the saga is paused: its deadline does not run' };
   const machine = machineFor(entry.machineVersion);
   const before = restoreSnapshot(entry);
   const after = nextSnapshot(machine, before, event);
@@ -222,7 +251,28 @@ export function applyEvent(
   }
   if (event.type === 'STEP_TIMED_OUT') row.detail = `no reply to ${event.commandId} in time`;
   if (annotation?.worker) row.worker = annotation.worker;
-  return { kind: 'applied', entry: compactHistory({ ...entry, ...settled, updatedAt: now, history: [...entry.history, row] }) };
+  const next: SagaEntry = { ...entry, ...settled, updatedAt: now, history: [...entry.history, row] };
+  // A saga that ended while paused has nothing left to hold.
+  if (isFinished(next.status)) delete next.hold;
+  return { kind: 'applied', entry: compactHistory(next) };
+}
+
+/**
+ * Pause or resume a saga that has not ended. Paused, it still takes in answers (a worker's effect
+ * is recorded whenever it comes), but the runtime publishes none of its commands and no instance
+ * runs its deadline; resumed, its commands go out and the pending step's deadline starts afresh.
+ */
+export function applyHold(entry: SagaEntry, event: HoldEvent, eventId: string, now: number): ApplyResult {
+  if (hasApplied(entry, eventId)) return { kind: 'duplicate' };
+  if (isFinished(entry.status)) return { kind: 'ignored', reason: `${event.type} is not accepted: the order has ended ${entry.status}` };
+  if (event.type === 'PAUSE' && entry.hold) return { kind: 'ignored', reason: `the order is paused already (by ${entry.hold.actor})` };
+  if (event.type === 'RESUME' && !entry.hold) return { kind: 'ignored', reason: 'the order is not paused' };
+  const row: HistoryRow = { eventId, event: event.type, from: entry.state, to: entry.state, at: now, detail: event.reason, actor: event.actor };
+  const { hold: _lifted, ...rest } = entry;
+  const next: SagaEntry = { ...rest, updatedAt: now, history: [...entry.history, row] };
+  if (event.type === 'PAUSE') next.hold = { actor: event.actor, reason: event.reason, at: now };
+  else if (entry.deadline) next.deadline = { ...entry.deadline, at: now + entry.deadline.timeoutMs };
+  return { kind: 'applied', entry: compactHistory(next) };
 }
 
 /**
@@ -288,13 +338,18 @@ export function compactHistory(entry: SagaEntry): SagaEntry {
   return { ...entry, history: [...history.slice(0, from), marker, ...history.slice(cut + 1)], historyCheckpoint: checkpointHere() };
 }
 
-export function actionsAllowed(entry: SagaEntry): OperatorAction[] {
-  return allowedActions(restoreSnapshot(entry));
+/** What an operator may do to the saga now: what its machine allows, and pause or resume while it has not ended. */
+export function actionsAllowed(entry: SagaEntry): SagaAction[] {
+  const hold = isFinished(entry.status) ? [] : HOLD_ACTIONS.filter((action) => (action === 'pause') !== Boolean(entry.hold));
+  return [...allowedActions(restoreSnapshot(entry)), ...hold];
 }
 
 /** What the saga waits for and what each action it allows would set off, read from its own machine version. */
 export function nextStepsOf(entry: SagaEntry): NextSteps {
-  return nextSteps(machineFor(entry.machineVersion), restoreSnapshot(entry));
+  const next = nextSteps(machineFor(entry.machineVersion), restoreSnapshot(entry));
+  if (!entry.hold) return next;
+  const held = entry.outbox.length > 0 ? `; resumed, it sends ${entry.outbox.map((command) => `${command.step} (attempt ${command.attempt})`).join(', ')} and the step deadline starts afresh` : '';
+  return { ...next, says: `is paused by ${entry.hold.actor} (${entry.hold.reason}): no command goes out and no deadline runs until it is resumed${held}. An answer still counts: it ${next.says}` };
 }
 
 export const submissionEventId = (orderId: string) => `submitted:${orderId}`;

@@ -64,11 +64,14 @@ export function incidentKey(cause: IncidentCause): string {
   return `${cause.kind}.${cause.step}.${hash}`;
 }
 
-/** The kind of trouble a saga is in, if any: stuck, failed, or running a step that failed before. */
+/**
+ * The kind of trouble a saga is in, if any: stuck, failed, or running a step that failed before
+ * (unless an operator paused it: it is attended to, and waits on purpose).
+ */
 function kindOf(summary: SagaSummary): IncidentKind | null {
   if (summary.status === 'stuck') return 'stuck';
   if (summary.status === 'failed') return 'failed';
-  if (summary.status === 'running' && summary.retrying) return 'retrying';
+  if (summary.status === 'running' && summary.retrying && !summary.paused) return 'retrying';
   return null;
 }
 

@@ -14,19 +14,20 @@ import { randomUUID } from 'node:crypto';
 import { firstSnapshot, nextSnapshot } from '../../machines/pure-steps.ts';
 import { CURRENT_MACHINE_VERSION, isFinished, machineFor, parseCommandId, type SagaContext, type StepName } from '../../machines/index.ts';
 import type { ReplayPlan, ReplayStep } from '../../api/contract.ts';
-import { commandIdOfEvent, settle, type HistoryRow, type Rebase, type RuntimeSettings, type SagaEntry } from './entry.ts';
+import { commandIdOfEvent, isHoldRow, settle, type HistoryRow, type Rebase, type RuntimeSettings, type SagaEntry } from './entry.ts';
 
 export type { ReplayPlan, ReplayStep };
 
 type Seed = NonNullable<Rebase['seed']>;
 
 /**
- * The rows whose events the current state is built from: after the last REPLAY, its base
+ * The rows whose events the current state is built from (pauses and resumes left out): after the last REPLAY, its base
  * (with the transitions they made on the new version) plus what followed; and the attempt
  * seed that REPLAY applied before its last base event.
  */
 function effectiveHistory(entry: SagaEntry): { rows: HistoryRow[]; seed: { beforeIndex: number; seed: Seed } | null } {
-  const rows = entry.history.slice(1);
+  // A pause or a resume never reached the machine: nothing of the state is built from it.
+  const rows = entry.history.slice(1).filter((row) => !isHoldRow(row));
   const lastRebase = rows.map((row) => row.rebase !== undefined).lastIndexOf(true);
   if (lastRebase < 0) return { rows, seed: null };
   const rebase = rows[lastRebase]!.rebase!;

@@ -1,11 +1,10 @@
 /**
- * The saga runtime: the one place that reads and writes saga entries and publishes commands.
+ * The saga runtime: the one place that steps sagas (through the bucket's owner, saga-bucket.ts) and publishes their commands.
  * Each step is: read the entry, let the pure core decide, write snapshot + outbox with one
  * compare-and-set on the entry's revision, and only then publish the outbox with deterministic
  * message ids. A CAS conflict (another instance, or a timer, got there first) re-applies the
  * event to the fresh entry.
  */
-import type { KV } from '@nats-io/kv';
 import { commandMessage, publish, submissionMessage, SUBJECTS } from '../../lib/bus.ts';
 import { codec, isPoisonMessage } from '../../lib/codec.ts';
 import { isCasConflict } from '../../lib/nats-errors.ts';
@@ -19,10 +18,9 @@ import { isFinished, parseCommandId, type SagaEvent } from '../../machines/index
 import { buildCommand } from './commands.ts';
 import { submissionOf, submissionToProto } from './submissions.ts';
 import { publishUntilKnown, type SubmitOutcome } from './submit-outcome.ts';
-import { applyEvent, startSaga, type ApplyResult, type RuntimeSettings, type SagaEntry, type Submission } from './entry.ts';
+import { applyEvent, applyHold, startSaga, type ApplyResult, type HoldEvent, type RuntimeSettings, type SagaEntry, type Submission } from './entry.ts';
 import { KeyedSerializer } from './keyed-serializer.ts';
-import { RecentEntries, type StoredSaga } from './recent-entries.ts';
-import { decodeStoredEntry, encodeStoredEntry } from './stored-entry.ts';
+import type { SagaBucket, StoredSaga } from './saga-bucket.ts';
 import { summarize, type SagaSummary } from './summary.ts';
 import { rebaseOnto, type RebaseResult } from './replay.ts';
 
@@ -41,44 +39,15 @@ export interface StepOptions {
 
 const MAX_CAS_ATTEMPTS = 50;
 
-async function readFrom(bucket: KV, orderId: string): Promise<StoredSaga | null> {
-  const found = await bucket.get(orderId);
-  if (!found || found.operation !== 'PUT') return null;
-  return { entry: decodeStoredEntry(found.value), revision: found.revision };
-}
-
 export class SagaRuntime {
   private readonly serializer = new KeyedSerializer();
-  private readonly recent = new RecentEntries();
-  private readonly storedListeners: ((stored: StoredSaga, summary: SagaSummary) => void)[] = [];
-
   constructor(
-    private readonly sagas: KV,
-    private readonly sagasOnLeader: KV,
+    private readonly bucket: SagaBucket,
     private readonly nats: Pick<Nats, 'nc' | 'js' | 'jsm'>,
     private readonly settings: RuntimeSettings,
     private readonly logger: Logger,
     private readonly metrics?: SagaMetrics,
   ) {}
-
-  /** Call `listener` with every entry this instance stores, as soon as it is stored. */
-  onStored(listener: (stored: StoredSaga, summary: SagaSummary) => void): void {
-    this.storedListeners.push(listener);
-  }
-
-  private stored(stored: StoredSaga, summary: SagaSummary): void {
-    this.observe(stored);
-    for (const listener of this.storedListeners) listener(stored, summary);
-  }
-
-  private observe(stored: StoredSaga): void {
-    this.recent.remember(stored, !isFinished(stored.entry.status));
-  }
-
-  /** Take in an entry another instance stored, so a step here can start from it without a read. */
-  observeStored(orderId: string, revision: number, value: Uint8Array, status: string): void {
-    this.recent.rememberEncoded(orderId, revision, value, !isFinished(status));
-  }
 
   /**
    * Store a submission in JetStream: from its acknowledgement on, the order exists. The
@@ -115,7 +84,7 @@ export class SagaRuntime {
 
   /** The saga as a direct get finds it: any replica may answer, so it may lag the leader. Null only when there is no such key; an outage throws. */
   read(orderId: string): Promise<StoredSaga | null> {
-    return readFrom(this.sagas, orderId);
+    return this.bucket.read(orderId);
   }
 
   /** Create the saga of a submitted order; a second submission of the same order changes nothing. */
@@ -127,9 +96,7 @@ export class SagaRuntime {
       const entry = startSaga(submission, Date.now(), this.settings);
       span.setAttributes({ 'saga.machine_version': entry.machineVersion, 'saga.state.to': entry.state });
       try {
-        const summary = summarize(entry);
-        const revision = await this.sagas.create(orderId, encodeStoredEntry(entry, summary));
-        this.stored({ entry, revision }, summary);
+        await this.bucket.create(entry, summarize(entry));
       } catch (error) {
         if (!isCasConflict(error)) throw error;
         const existing = await this.read(orderId);
@@ -167,6 +134,11 @@ export class SagaRuntime {
     return outcome;
   }
 
+  /** Pause or resume a saga (entry.ts `applyHold`): resumed, the commands it held go out. */
+  hold(orderId: string, event: HoldEvent, eventId: string, options: StepOptions = {}): Promise<StepOutcome> {
+    return this.commit(orderId, `saga ${event.type}`, options, (entry) => applyHold(entry, event, eventId, Date.now()));
+  }
+
   /** Move a saga onto the current machine version from its first divergence (see replay.ts). `links`: the operator's request. */
   async rebase(orderId: string, operator: { actor: string; reason: string }, links: Link[] = []): Promise<RebaseResult | { kind: 'unknownSaga' }> {
     let result: RebaseResult | undefined;
@@ -185,7 +157,7 @@ export class SagaRuntime {
    */
   private async commit(orderId: string, name: string, options: StepOptions, decide: (entry: SagaEntry) => ApplyResult): Promise<StepOutcome> {
     return this.serializer.run(orderId, async () => {
-      const hint = this.recent.get(orderId) ?? (await this.read(orderId));
+      const hint = this.bucket.recentOf(orderId) ?? (await this.read(orderId));
       // A saga a replica does not know yet may still exist: only the leader can say it does not.
       const first = hint ?? (await this.reread(orderId));
       if (!first) return { kind: 'unknownSaga' } as const;
@@ -235,9 +207,7 @@ export class SagaRuntime {
       }
       if (result.kind === 'ignored') return result;
       try {
-        const summary = summarize(result.entry);
-        const revision = await this.sagas.update(orderId, encodeStoredEntry(result.entry, summary), stored.revision);
-        this.stored({ entry: result.entry, revision }, summary);
+        await this.bucket.update(result.entry, summarize(result.entry), stored.revision);
       } catch (error) {
         if (isCasConflict(error) && attempt < MAX_CAS_ATTEMPTS) {
           this.metrics?.casConflicts.inc();
@@ -252,14 +222,9 @@ export class SagaRuntime {
     }
   }
 
-  /**
-   * The entry as the stream's leader has it. A KV get is a direct get, which any replica may
-   * answer, a lagging one included: a step that acks an event without writing, or that follows a
-   * lost compare-and-set, must start from the latest entry, not from a replica's older one.
-   */
+  /** The entry as the stream's leader has it: see `SagaBucket.readOnLeader`. */
   private reread(orderId: string): Promise<StoredSaga | null> {
-    this.recent.forget(orderId);
-    return readFrom(this.sagasOnLeader, orderId);
+    return this.bucket.readOnLeader(orderId);
   }
 
   /**
@@ -286,11 +251,12 @@ export class SagaRuntime {
   }
 
   /**
-   * Publish the entry's pending commands. Safe to repeat: ids are deterministic and effects
-   * idempotent. Commands continue the step's span (`ctx`); re-published at start-up, the order's trace.
+   * Publish the entry's pending commands, unless an operator holds the saga paused. Safe to
+   * repeat: ids are deterministic and effects idempotent. Commands continue the step's span
+   * (`ctx`); re-published at start-up, the order's trace.
    */
   async publishOutbox(entry: SagaEntry, ctx: Context = extractTraceparent(entry.traceparent)): Promise<void> {
-    if (entry.outbox.length === 0) return;
+    if (entry.outbox.length === 0 || entry.hold) return;
     const traceContext = { traceparent: traceparentOf(ctx), tracestate: '' };
     await Promise.all(
       entry.outbox.map(async (command) => {

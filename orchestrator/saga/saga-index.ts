@@ -15,7 +15,7 @@ import { incidentOf } from './incident.ts';
 import { isSettled, type SagaSummary } from './summary.ts';
 
 /** Bump on any change to the tables below: an index file of another version is dropped and rebuilt from the stream. */
-export const SAGA_INDEX_SCHEMA_VERSION = 3;
+export const SAGA_INDEX_SCHEMA_VERSION = 4;
 
 export type IndexChange = { kind: 'put'; summary: SagaSummary; revision: number } | { kind: 'remove'; orderId: string; revision: number };
 
@@ -72,6 +72,8 @@ const SCHEMA = `
     retrying INTEGER NOT NULL,
     deadline TEXT,
     lastError TEXT,
+    -- The operator's hold (summary.ts \`paused\`) as JSON; null for a saga not paused.
+    paused TEXT,
     unfinished INTEGER NOT NULL,
     -- The incident group (incident.ts) of a stuck, failed or retrying saga; null for every other.
     incident TEXT,
@@ -85,6 +87,7 @@ const SCHEMA = `
   CREATE INDEX sagas_by_customer ON sagas (customerId, createdAt, orderId);
   CREATE INDEX sagas_retrying ON sagas (createdAt, orderId) WHERE retrying = 1;
   CREATE INDEX sagas_unfinished ON sagas (createdAt, orderId) WHERE unfinished = 1;
+  CREATE INDEX sagas_paused ON sagas (createdAt, orderId) WHERE paused IS NOT NULL;
   -- Partial: only sagas in an incident, few beside the history. Pages of one group walk it newest
   -- first; the groups are counted from it alone (the times are in it), never from the rows.
   CREATE INDEX sagas_by_incident ON sagas (incident, createdAt, orderId, stateEnteredAt, updatedAt) WHERE incident IS NOT NULL;
@@ -93,14 +96,15 @@ const SCHEMA = `
   CREATE INDEX sagas_by_id ON sagas (orderId, createdAt);
 `;
 
-const COLUMNS = 'orderId, customerId, state, status, totalCents, currency, createdAt, updatedAt, stateEnteredAt, machineVersion, pending, retrying, deadline, lastError';
+const COLUMNS = 'orderId, customerId, state, status, totalCents, currency, createdAt, updatedAt, stateEnteredAt, machineVersion, pending, retrying, deadline, lastError, paused';
 
 /** A summary as its row stores it: the nested parts as JSON text, flags as 0 or 1. */
-type SagaRow = Omit<SagaSummary, 'pending' | 'retrying' | 'deadline' | 'lastError'> & {
+type SagaRow = Omit<SagaSummary, 'pending' | 'retrying' | 'deadline' | 'lastError' | 'paused'> & {
   pending: string | null;
   retrying: number;
   deadline: string | null;
   lastError: string | null;
+  paused: string | null;
 };
 
 /** What a stored row adds to the counts: read before a change to take it back out. */
@@ -108,6 +112,7 @@ interface CountedRow {
   status: string;
   state: string;
   retrying: number;
+  paused: string | null;
   revision: number;
 }
 
@@ -127,6 +132,7 @@ function summaryOf(row: SagaRow): SagaSummary {
     retrying: row.retrying === 1,
     deadline: row.deadline === null ? null : JSON.parse(row.deadline),
     lastError: row.lastError === null ? null : JSON.parse(row.lastError),
+    ...(row.paused === null ? {} : { paused: JSON.parse(row.paused) }),
   };
 }
 
@@ -154,6 +160,7 @@ function rowOf(summary: SagaSummary, revision: number): StoredRow {
     retrying: summary.retrying ? 1 : 0,
     deadline: summary.deadline ? JSON.stringify(summary.deadline) : null,
     lastError: summary.lastError ? JSON.stringify(summary.lastError) : null,
+    paused: summary.paused ? JSON.stringify(summary.paused) : null,
     unfinished: isSettled(summary) ? 0 : 1,
     incident: incidentOf(summary)?.key ?? null,
     revision,
@@ -179,7 +186,7 @@ export function prefixRange(prefix: string): { low: string; high: string | Buffe
 }
 
 /** The index a query walks first: the rest of its filters are checked on the rows it reads. */
-type Lead = 'newest' | 'status' | 'state' | 'customer' | 'retrying' | 'incident' | 'search';
+type Lead = 'newest' | 'status' | 'state' | 'customer' | 'retrying' | 'paused' | 'incident' | 'search';
 
 const LEAD_INDEX: Record<Exclude<Lead, 'search'>, string> = {
   newest: 'sagas_newest',
@@ -187,6 +194,7 @@ const LEAD_INDEX: Record<Exclude<Lead, 'search'>, string> = {
   state: 'sagas_by_state',
   customer: 'sagas_by_customer',
   retrying: 'sagas_retrying',
+  paused: 'sagas_paused',
   incident: 'sagas_by_incident',
 };
 
@@ -243,15 +251,15 @@ export class SagaIndex {
     this.db.pragma('cache_size = -65536');
     this.db.pragma('mmap_size = 268435456');
     this.ensureSchema();
-    this.readCounted = this.db.prepare('SELECT status, state, retrying, revision FROM sagas WHERE orderId = ?');
+    this.readCounted = this.db.prepare('SELECT status, state, retrying, paused, revision FROM sagas WHERE orderId = ?');
     this.upsert = this.db.prepare(`
       INSERT INTO sagas (${COLUMNS}, unfinished, incident, revision)
-      VALUES (@orderId, @customerId, @state, @status, @totalCents, @currency, @createdAt, @updatedAt, @stateEnteredAt, @machineVersion, @pending, @retrying, @deadline, @lastError, @unfinished, @incident, @revision)
+      VALUES (@orderId, @customerId, @state, @status, @totalCents, @currency, @createdAt, @updatedAt, @stateEnteredAt, @machineVersion, @pending, @retrying, @deadline, @lastError, @paused, @unfinished, @incident, @revision)
       ON CONFLICT (orderId) DO UPDATE SET
         customerId = excluded.customerId, state = excluded.state, status = excluded.status, totalCents = excluded.totalCents,
         currency = excluded.currency, createdAt = excluded.createdAt, updatedAt = excluded.updatedAt, stateEnteredAt = excluded.stateEnteredAt,
         machineVersion = excluded.machineVersion, pending = excluded.pending, retrying = excluded.retrying, deadline = excluded.deadline,
-        lastError = excluded.lastError, unfinished = excluded.unfinished, incident = excluded.incident, revision = excluded.revision`);
+        lastError = excluded.lastError, paused = excluded.paused, unfinished = excluded.unfinished, incident = excluded.incident, revision = excluded.revision`);
     this.deleteSaga = this.db.prepare('DELETE FROM sagas WHERE orderId = ?');
     this.addCount = this.db.prepare('INSERT INTO counts (kind, key, n) VALUES (?, ?, ?) ON CONFLICT (kind, key) DO UPDATE SET n = n + excluded.n');
     this.dropEmptyCounts = this.db.prepare('DELETE FROM counts WHERE n = 0');
@@ -303,7 +311,7 @@ export class SagaIndex {
   private applyChanges(changes: IndexChange[], lastSequence: number): void {
     const deltas = new Map<string, number>();
     const count = (row: CountedRow, sign: 1 | -1) => {
-      for (const key of [`status\0${row.status}`, `state\0${row.state}`, 'total\0', ...(row.retrying ? ['retrying\0'] : [])]) {
+      for (const key of [`status\0${row.status}`, `state\0${row.state}`, 'total\0', ...(row.retrying ? ['retrying\0'] : []), ...(row.paused ? ['paused\0'] : [])]) {
         deltas.set(key, (deltas.get(key) ?? 0) + sign);
       }
     };
@@ -358,12 +366,13 @@ export class SagaIndex {
     return this.statement(plan, false).pluck().all(this.parameters(plan)) as string[];
   }
 
-  /** Sagas per status and per state, and how many are retrying now: read from the counts table, never counted. */
+  /** Sagas per status and per state, and how many are retrying or paused now: read from the counts table, never counted. */
   counts(): Overview {
-    const overview: Overview = { total: 0, byStatus: Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<SagaStatus, number>, byState: {}, retrying: 0 };
+    const overview: Overview = { total: 0, byStatus: Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<SagaStatus, number>, byState: {}, retrying: 0, paused: 0 };
     for (const { kind, key, n } of this.readCounts.all()) {
       if (kind === 'total') overview.total = n;
       else if (kind === 'retrying') overview.retrying = n;
+      else if (kind === 'paused') overview.paused = n;
       else if (kind === 'status') overview.byStatus[key as SagaStatus] = n;
       else overview.byState[key] = n;
     }
@@ -432,6 +441,7 @@ export class SagaIndex {
     if (filter.status) consider('status', counts.byStatus[filter.status] ?? 0);
     if (filter.state) consider('state', counts.byState[filter.state] ?? 0);
     if (filter.retrying === true) consider('retrying', counts.retrying);
+    if (filter.paused === true) consider('paused', counts.paused);
     if (filter.customerId) consider('customer', this.countCustomer.get(filter.customerId, best[1])!.n);
     if (filter.incident) consider('incident', this.countIncident.get(filter.incident, best[1])!.n);
     let fewIds = false;
@@ -504,6 +514,8 @@ export class SagaIndex {
     if (filter.incident) terms.push(`${lead === 'incident' ? '' : '+'}incident = @incident`);
     // The retrying index is partial: the planner takes it only for this very term.
     if (filter.retrying !== undefined) terms.push(lead === 'retrying' ? 'retrying = 1' : `+retrying = ${filter.retrying ? 1 : 0}`);
+    // So is the paused one: its lead takes exactly its own term.
+    if (filter.paused !== undefined) terms.push(lead === 'paused' ? 'paused IS NOT NULL' : `+paused IS ${filter.paused ? 'NOT ' : ''}NULL`);
     return terms;
   }
 }

@@ -3,7 +3,7 @@
  * Pure.
  */
 import { isFinished, type PendingCommand, type SagaStatus, type StepFailure } from '../../machines/index.ts';
-import type { SagaEntry } from './entry.ts';
+import type { Hold, SagaEntry } from './entry.ts';
 
 /**
  * A saga's summary as the first line of its KV value stores it (stored-entry.ts) and the index
@@ -25,8 +25,11 @@ export interface SagaSummary {
   machineVersion: string;
   pending: (PendingCommand & { maxAttempts: number }) | null;
   retrying: boolean;
+  /** Null while the saga is paused: no instance runs it then. */
   deadline: SagaEntry['deadline'];
   lastError: StepFailure | null;
+  /** Set while an operator holds the saga paused. */
+  paused?: Hold;
 }
 
 export function stateEnteredAt(entry: SagaEntry): number {
@@ -53,8 +56,9 @@ export function summarize(entry: SagaEntry): SagaSummary {
     stateEnteredAt: stateEnteredAt(entry),
     pending: pending ? { ...pending, maxAttempts: context.attemptLimits[pending.step] ?? context.maxAttempts } : null,
     retrying: pending !== null && pending.attempt > 1,
-    deadline: entry.deadline,
+    deadline: entry.hold ? null : entry.deadline,
     lastError: context.lastError,
+    ...(entry.hold ? { paused: entry.hold } : {}),
   };
 }
 

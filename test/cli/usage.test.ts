@@ -25,6 +25,8 @@ it('exits 2 with the usage on a missing --reason, an unknown command or a bad op
   expect(unknown.stderr).toMatch(/^error: unknown command "frobnicate"/);
   expect(unknown.stderr).toContain('usage: saga-ctl <command>');
   expect(unknown.stderr).toMatch(/^\s+bulk compensate\s/m);
+  expect(unknown.stderr).toMatch(/^\s+pause <orderId>\s+hold an order/m);
+  expect(unknown.stderr).toMatch(/^\s+bulk resume\s/m);
 
   expect(badOption.code).toBe(2);
   expect(badOption.stderr).toMatch(/^error: Unknown option '--colour'/);
@@ -37,6 +39,36 @@ it('exits 2 with the usage on a missing --reason, an unknown command or a bad op
   expect(noCommand.stderr).toMatch(/^error: missing command/);
 
   for (const result of [noReason, unknown, badOption, badLimit, noCommand]) expect(result.stderr).not.toMatch(STACK_LINE);
+});
+
+it('pause, resume and the paused filter: usage errors exit 2 before anything is sent', async () => {
+  const [noReason, both, withValue, bulkNoFilter, bulkNoReason] = await Promise.all([
+    ctl(['resume', 'ord_00000000000000000000000000']),
+    ctl(['list', '--paused', '--not-paused']),
+    ctl(['list', '--paused=false']),
+    ctl(['bulk', 'pause', '--reason', 'outage']),
+    ctl(['bulk', 'resume', '--paused']),
+  ]);
+  expect(noReason.code).toBe(2);
+  expect(noReason.stderr).toMatch(/^error: missing --reason/);
+  expect(noReason.stderr).toContain('usage: saga-ctl resume <orderId> --reason <text>');
+
+  expect(both.code).toBe(2);
+  expect(both.stderr).toMatch(/^error: --paused and --not-paused exclude each other/);
+
+  expect(withValue.code).toBe(2);
+  expect(withValue.stderr).toMatch(/^error: Option '--paused' does not take an argument \(for the opposite: --not-paused\)$/m);
+
+  expect(bulkNoFilter.code).toBe(2);
+  expect(bulkNoFilter.stderr).toMatch(/^error: bulk pause needs at least one filter \(--status, .*--paused, --not-paused, .*--incident\)$/m);
+
+  expect(bulkNoReason.code).toBe(2);
+  expect(bulkNoReason.stderr).toMatch(/^error: missing --reason/);
+
+  for (const result of [noReason, both, withValue, bulkNoFilter, bulkNoReason]) {
+    expect(result.stdout).toBe('');
+    expect(result.stderr).not.toMatch(STACK_LINE);
+  }
 });
 
 it('exits 3 with a readable message when the orchestrator cannot be reached', async () => {

@@ -18,6 +18,7 @@ import { Inbox } from '../../orchestrator/saga/inbox.ts';
 import { LoadMeter } from '../../orchestrator/saga/load-meter.ts';
 import { QueueProgress } from '../../orchestrator/saga/queue-progress.ts';
 import { SagaRuntime } from '../../orchestrator/saga/runtime.ts';
+import { SagaBucket } from '../../orchestrator/saga/saga-bucket.ts';
 import { jetstreamManager } from '@nats-io/jetstream';
 
 export interface TestApp {
@@ -53,10 +54,10 @@ export async function buildTestApp(natsUrl: string, { env = {}, jsTimeoutMs, run
   const nats = await connectNats(config, 'http-test');
   if (jsTimeoutMs) nats.jsm = await jetstreamManager(nats.nc, { timeout: jsTimeoutMs });
   const topology = await ensureTopology(nats, config);
-  const runtime = new SagaRuntime(topology.sagas, topology.sagasOnLeader, nats, config, logger, metrics);
   const catalog = new SagaCatalog(logger);
-  runtime.onStored(({ revision }, summary) => catalog.observe(summary, revision));
-  await catalog.start(topology.sagas);
+  const bucket = new SagaBucket(topology.sagas, topology.sagasOnLeader, catalog.clock, logger);
+  const runtime = new SagaRuntime(bucket, nats, config, logger, metrics);
+  await catalog.start(bucket);
   await catalog.ready;
   const queues = new QueueProgress(nats.jsm);
   const loadMeter = new LoadMeter();

@@ -108,7 +108,7 @@ describe('GET /api/incidents', () => {
     expect(Date.parse(timedOut.firstSeen)).toBeLessThanOrEqual(Date.parse(timedOut.lastSeen));
     expect(unreachable).toMatchObject({ kind: 'stuck', errorKind: 'transient', count: 2, error: 'gave up after # deliveries: warehouse # unreachable' });
     // The groups tie at 2: the latest seen first.
-    expect(retrying).toMatchObject({ kind: 'retrying', step: 'reserveInventory', count: 2, actions: [] });
+    expect(retrying).toMatchObject({ kind: 'retrying', step: 'reserveInventory', count: 2, actions: ['pause'] });
     expect((await get('/api/incidents?limit=1&sample=0')).json()).toMatchObject({ groupCount: 3, groups: [{ key: timedOut.key, sample: [] }] });
   });
 

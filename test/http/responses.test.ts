@@ -127,6 +127,12 @@ it('sends exactly what each handler returned, valid against its schema, on every
   expect((await inject('POST', `/api/orders/${b}/cancel`, { reason: 'customer asked' })).statusCode).toBe(200);
   expect((await inject('POST', `/api/orders/${b}/cancel`, { reason: 'r' }, {})).statusCode).toBe(401);
   expect((await inject('POST', '/api/orders/ord_0000000000000000000000000z/compensate', { reason: 'r' })).statusCode).toBe(404);
+  // Pause and resume: each once, then refused; the paused filter lists the held saga.
+  expect((await inject('POST', `/api/orders/${a}/pause`, { reason: 'suspect customer' })).statusCode).toBe(200);
+  expect((await inject('POST', `/api/orders/${a}/pause`, { reason: 'again' })).statusCode).toBe(409);
+  expect((await inject('GET', '/api/orders?paused=true')).json().items.map((o: { orderId: string }) => o.orderId)).toEqual([a]);
+  expect((await inject('POST', `/api/orders/${a}/resume`, { reason: 'checked' })).statusCode).toBe(200);
+  expect((await inject('POST', `/api/orders/${a}/resume`, { reason: 'again' })).statusCode).toBe(409);
   // Resolve and fail by hand: only a stuck saga allows them; resolve needs the reference.
   expect((await inject('POST', `/api/orders/${a}/resolve`, { reason: 'booked by phone', reference: 'DHL-1' })).statusCode).toBe(409);
   expect((await inject('POST', `/api/orders/${a}/resolve`, { reason: 'booked by phone' })).statusCode).toBe(400);

@@ -1,5 +1,5 @@
 /** Real saga entries for tests, moved by real events through the pure core, as the runtime stores them. */
-import { applyEvent, startSaga, type SagaEntry } from '../../orchestrator/saga/entry.ts';
+import { applyEvent, applyHold, startSaga, type HoldEvent, type SagaEntry } from '../../orchestrator/saga/entry.ts';
 import type { SagaEvent } from '../../machines/index.ts';
 
 export const ENTRY_SETTINGS = { stepTimeoutMs: 1000, stepMaxAttempts: 2, sagaMachineVersion: 'order-saga@2' };
@@ -32,3 +32,10 @@ export const completed = answered(['INVENTORY_RESERVED', 'PAYMENT_CHARGED', 'SHI
 export const declined = answered(['INVENTORY_RESERVED', 'PAYMENT_DECLINED', 'INVENTORY_RELEASED']);
 /** Reserved, waiting for the charge. */
 export const charging = answered(['INVENTORY_RESERVED']);
+
+/** Paused (or resumed) by an operator at `at`. */
+export function held(entry: SagaEntry, type: HoldEvent['type'], at: number): SagaEntry {
+  const result = applyHold(entry, { type, actor: 'ops-test', reason: `${type.toLowerCase()} for the test` }, `operator:${type}:${at}`, at);
+  if (result.kind !== 'applied') throw new Error(`${type} did not apply: ${result.kind}`);
+  return result.entry;
+}

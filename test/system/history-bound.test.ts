@@ -15,6 +15,8 @@ import { COMPACTED_EVENT, HISTORY_HEAD_ROWS, HISTORY_TAIL_ROWS, timeoutEventId }
 import { requestHashOf } from '../../orchestrator/saga/intake.ts';
 import { replayDryRun } from '../../orchestrator/saga/replay.ts';
 import { SagaRuntime } from '../../orchestrator/saga/runtime.ts';
+import { SagaBucket } from '../../orchestrator/saga/saga-bucket.ts';
+import { ServerClock } from '../../orchestrator/saga/server-clock.ts';
 import { encodeStoredEntry } from '../../orchestrator/saga/stored-entry.ts';
 import { newOrderId } from '../../orchestrator/http/order-ids.ts';
 import { startNats, type TestNats } from '../support/nats-server.ts';
@@ -30,7 +32,8 @@ beforeAll(async () => {
   const config = loadConfig({ NATS_URL: nats.url, LOG_LEVEL: 'silent', STEP_MAX_ATTEMPTS: '1' });
   connection = await connectNats(config, 'history-bound-test');
   const topology = await ensureTopology(connection, config);
-  runtime = new SagaRuntime(topology.sagas, topology.sagasOnLeader, connection, config, createLogger('orchestrator', config));
+  const logger = createLogger('orchestrator', config);
+  runtime = new SagaRuntime(new SagaBucket(topology.sagas, topology.sagasOnLeader, new ServerClock(), logger), connection, config, logger);
 }, 30_000);
 afterAll(async () => {
   await connection?.nc.close();

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createLogger } from '../../lib/logger.ts';
 import { connectNats, ensureTopology, type Nats, type Topology } from '../../lib/topology.ts';
 import { SagaCatalog } from '../../orchestrator/saga/catalog.ts';
+import { SagaBucket } from '../../orchestrator/saga/saga-bucket.ts';
 import type { SagaEntry } from '../../orchestrator/saga/entry.ts';
 import { openSagaIndex } from '../../orchestrator/saga/index-file.ts';
 import { Retention } from '../../orchestrator/saga/retention.ts';
@@ -41,9 +42,11 @@ afterAll(async () => {
 
 const put = (entry: SagaEntry) => topology.sagas.put(entry.orderId, encodeStoredEntry(entry));
 
+const bucketFor = (catalog: SagaCatalog) => new SagaBucket(topology.sagas, topology.sagasOnLeader, catalog.clock, logger);
+
 async function catalogAt(path: string): Promise<SagaCatalog> {
   const catalog = new SagaCatalog(logger, undefined, openSagaIndex(path, await nats.jsm.streams.info('KV_sagas'), logger));
-  await catalog.start(topology.sagas);
+  await catalog.start(bucketFor(catalog));
   await catalog.ready;
   return catalog;
 }
@@ -89,7 +92,7 @@ it('resumes from its index file after a restart: the open sagas known at once, t
   await put(started('ord_idx_new', now));
   const again = new SagaCatalog(logger, undefined, openSagaIndex(path, await nats.jsm.streams.info('KV_sagas'), logger));
   expect([...again.unfinished()].map((s) => s.orderId)).toContain('ord_idx_open');
-  await again.start(topology.sagas);
+  await again.start(bucketFor(again));
   await again.ready;
   expect(again.get('ord_idx_open')?.status).toBe('completed');
   expect(again.get('ord_idx_new')?.status).toBe('running');

@@ -46,7 +46,7 @@ it('goes stuck after every attempt timed out, and stays stuck when the hang ends
   expect(stuck.context.stuckStep).toBe('createShipment');
   expect(stuck.lastError).toMatchObject({ step: 'createShipment', attempt: 3, kind: 'timeout' });
   expect(stuck.history.filter((row: { event: string }) => row.event === 'STEP_TIMED_OUT')).toHaveLength(3);
-  expect(stuck.allowedActions).toEqual(['retry', 'compensate', 'resolve', 'fail']);
+  expect(stuck.allowedActions).toEqual(['retry', 'compensate', 'resolve', 'fail', 'pause']);
   // The carrier is still down: no attempt has booked the shipment yet.
   expect(await shipmentBooked(orderId)).toBe(false);
 

@@ -40,7 +40,7 @@ describe('the saga catalog', () => {
     c.observe(summarize(entry), 4);
     expect([...c.unfinished()]).toEqual([]);
     expect(c.get('ord_a')).toMatchObject({ status: 'completed', state: 'completed', pending: null, deadline: null, updatedAt: 1300 });
-    expect(c.counts()).toEqual({ total: 1, byStatus: { running: 0, completed: 1, cancelled: 0, failed: 0, stuck: 0 }, byState: { completed: 1 }, retrying: 0 });
+    expect(c.counts()).toEqual({ total: 1, byStatus: { running: 0, completed: 1, cancelled: 0, failed: 0, stuck: 0 }, byState: { completed: 1 }, retrying: 0, paused: 0 });
   });
 
   it('ignores a revision it has seen or an older one', () => {

@@ -235,7 +235,7 @@ describe('the incident report', () => {
     expect(first!.lastSeen).toBe(new Date(1023).toISOString());
     expect(rest.map((g) => [g.kind, g.step, g.actions])).toEqual(
       expect.arrayContaining([
-        ['retrying', 'chargePayment', []],
+        ['retrying', 'chargePayment', ['pause']],
         ['failed', 'releaseInventory', []],
       ]),
     );

@@ -40,12 +40,36 @@ describe('what happens next', () => {
     expect(byAction.retry).toMatchObject({ ends: 'completed', commands: [{ step: 'createShipment', attempt: 2, undo: false }] });
     expect(byAction.resolve).toMatchObject({ ends: 'completed', commands: [] });
     expect(byAction.resolve!.says).toBe('records "book the shipment" as done by hand; the order ends completed, with no further command');
-    // v1 refunds before it releases; a shipment marked failed is not cancelled.
-    expect(byAction.fail!.commands.map((command) => command.step)).toEqual(['refundPayment', 'releaseInventory']);
+    // v1 refunds before it releases; a shipment marked failed is still cancelled first: a hung attempt may book it late.
+    expect(byAction.fail!.commands.map((command) => command.step)).toEqual(['cancelShipment', 'refundPayment', 'releaseInventory']);
+    expect(byAction.fail).toMatchObject({ ends: 'cancelled' });
+    expect(byAction.fail!.says).toBe(
+      'records "book the shipment" as failed for good: asks shipping to cancel the shipment, then payment to refund the payment, then inventory to release the stock; if each succeeds, the order ends cancelled',
+    );
     expect(byAction.compensate!.commands.map((command) => command.step)).toEqual(['cancelShipment', 'refundPayment', 'releaseInventory']);
     expect(byAction.compensate!.says).toBe(
       'undoes what was done: asks shipping to cancel the shipment, then payment to refund the payment, then inventory to release the stock; if each succeeds, the order ends cancelled',
     );
+  });
+
+  // The step's outcome is unknown, so failing it sends its own undo too: the plan is a compensate's.
+  it.each([
+    [ORDER_SAGA_V1, 'reserveInventory', ['releaseInventory']],
+    [ORDER_SAGA_V1, 'chargePayment', ['refundPayment', 'releaseInventory']],
+    [ORDER_SAGA_V1, 'createShipment', ['cancelShipment', 'refundPayment', 'releaseInventory']],
+    [ORDER_SAGA_V2, 'reserveInventory', ['releaseInventory']],
+    // v2 releases the stock before it refunds, for a failed charge as for a compensated one.
+    [ORDER_SAGA_V2, 'chargePayment', ['releaseInventory', 'refundPayment']],
+    [ORDER_SAGA_V2, 'createShipment', ['cancelShipment', 'releaseInventory', 'refundPayment']],
+  ])('%s stuck at %s: fail sends the step\'s own undo too (%j), as compensate does', (version, step, undos) => {
+    const before = { reserveInventory: [], chargePayment: [reply('INVENTORY_RESERVED', 'reserveInventory')], createShipment: stuckAtShipping.slice(0, 2) }[step]!;
+    const { machine, snapshot } = sagaAfter(version, [...before, reply('STEP_TIMED_OUT', step)]);
+    expect(snapshot.context.stuckStep).toBe(step);
+    const byAction = Object.fromEntries(nextSteps(machine, snapshot).plans.map((plan) => [plan.action, plan]));
+    expect(byAction.fail!.commands.map((command) => command.step)).toEqual(undos);
+    expect(byAction.fail!.commands.every((command) => command.undo && command.attempt === 1)).toBe(true);
+    expect(byAction.fail!.ends).toBe('cancelled');
+    expect(byAction.fail!.commands).toEqual(byAction.compensate!.commands);
   });
 
   it('resolving a stuck undo moves the compensation on; failing it ends the order failed', () => {

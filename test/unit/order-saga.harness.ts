@@ -257,6 +257,11 @@ export function customerCancels(saga: Saga, actor = 'customer-7', reason = 'chan
   return send(saga, { type: 'CANCEL', actor, reason });
 }
 
+/** The operator records the stuck step as failed for good. */
+export function operatorFails(saga: Saga, actor = 'ops-alice', reason = 'the carrier lost it for good'): Saga {
+  return send(saga, { type: 'FAIL', actor, reason });
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Reaching every resting state                                                               */
 /* ------------------------------------------------------------------------------------------ */

@@ -94,9 +94,10 @@ const EXPECTED: Record<string, Moves> = {
     STEP_FAILED_TRANSIENTLY: 'stuck',
     STEP_TIMED_OUT: 'stuck',
   },
-  'stuck at reserveInventory': { RETRY: 'reservingInventory', COMPENSATE: 'releasingInventory', CANCEL: 'releasingInventory', RESOLVE: 'chargingPayment', FAIL: 'cancelled' },
-  'stuck at chargePayment': { RETRY: 'chargingPayment', COMPENSATE: 'refundingPayment', CANCEL: 'refundingPayment', RESOLVE: 'creatingShipment', FAIL: 'releasingInventory' },
-  'stuck at createShipment': { RETRY: 'creatingShipment', COMPENSATE: 'cancellingShipment', RESOLVE: 'completed', FAIL: 'refundingPayment' },
+  // FAIL of a forward step undoes it too, like COMPENSATE: a hung attempt of it may still land.
+  'stuck at reserveInventory': { RETRY: 'reservingInventory', COMPENSATE: 'releasingInventory', CANCEL: 'releasingInventory', RESOLVE: 'chargingPayment', FAIL: 'releasingInventory' },
+  'stuck at chargePayment': { RETRY: 'chargingPayment', COMPENSATE: 'refundingPayment', CANCEL: 'refundingPayment', RESOLVE: 'creatingShipment', FAIL: 'refundingPayment' },
+  'stuck at createShipment': { RETRY: 'creatingShipment', COMPENSATE: 'cancellingShipment', RESOLVE: 'completed', FAIL: 'cancellingShipment' },
   'stuck at cancelShipment': { RETRY: 'cancellingShipment', RESOLVE: 'refundingPayment', FAIL: 'failed' },
   'stuck at refundPayment': { RETRY: 'refundingPayment', RESOLVE: 'releasingInventory', FAIL: 'failed' },
   'stuck at releaseInventory': { RETRY: 'releasingInventory', RESOLVE: 'cancelled', FAIL: 'failed' },

@@ -26,6 +26,7 @@ import {
   observable,
   ORDER,
   operatorCompensates,
+  operatorFails,
   operatorRetries,
   reachCancellingShipment,
   reachChargingPayment,
@@ -571,6 +572,92 @@ describe('customer cancel', () => {
       expectUnchanged(saga, customerCancels(saga));
     }
   });
+});
+
+/** Answer every command with success until the saga rests: the commands it sent, in order (its outbox, one at a time). */
+function commandsUntilRest(saga: Saga): { sent: string[]; end: Saga } {
+  const sent: string[] = [];
+  let current = saga;
+  while (current.context.pending) {
+    sent.push(current.context.pending.commandId);
+    current = workerSucceeds(current);
+  }
+  return { sent, end: current };
+}
+
+describe('operator marks a stuck step failed', () => {
+  const operator = { by: 'operator', actor: 'ops-bob', reason: 'the carrier lost it' };
+  const byHand = (step: StepName, attempt: number) => ({ step, attempt, kind: 'permanent', message: 'marked failed by ops-bob: the carrier lost it' });
+
+  // A step is stuck because its outcome is unknown: a hung attempt may still take effect after the
+  // operator's word. So its own undo goes out too, first: it undoes what a late attempt did, or finds
+  // nothing and leaves a tombstone that refuses the late attempt (workers/compensation.ts).
+  it('stuck at createShipment: the shipment is cancelled first, then the refund and the release; cancelled', () => {
+    const stuck = reachStuckAt('createShipment');
+    const saga = operatorFails(stuck, 'ops-bob', 'the carrier lost it');
+    expectRunning(saga, 'cancellingShipment', 'cancelShipment', 1);
+    expect(saga.context.effects).toEqual({ reserveInventory: 'applied', chargePayment: 'applied', createShipment: 'pending' });
+    expect(saga.context.cancellation).toEqual(operator);
+    expect(saga.context.lastError).toEqual(byHand('createShipment', DEFAULT_MAX_ATTEMPTS));
+    expect(allowedActions(saga)).toEqual([]);
+
+    // A late answer to the attempt that hung changes nothing here: the undo deals with it in the worker.
+    expectUnchanged(saga, send(saga, { type: 'SHIPMENT_CREATED', commandId: commandIdOf('createShipment', DEFAULT_MAX_ATTEMPTS), reference: 'late' }));
+
+    const { sent, end } = commandsUntilRest(saga);
+    expect(sent).toEqual([commandIdOf('cancelShipment', 1), commandIdOf('refundPayment', 1), commandIdOf('releaseInventory', 1)]);
+    expectFinal(end, 'cancelled');
+    expect(end.context.effects).toEqual({ reserveInventory: 'compensated', chargePayment: 'compensated', createShipment: 'compensated' });
+    // The operator's word stays on record.
+    expect(end.context.cancellation).toEqual(operator);
+    expect(end.context.lastError).toEqual(byHand('createShipment', DEFAULT_MAX_ATTEMPTS));
+  });
+
+  it('stuck at reserveInventory: the reservation that may exist is released; cancelled', () => {
+    const saga = operatorFails(reachStuckAt('reserveInventory'), 'ops-bob', 'the carrier lost it');
+    expectRunning(saga, 'releasingInventory', 'releaseInventory', 1);
+    expect(saga.context.effects).toEqual({ ...NOTHING_STARTED, reserveInventory: 'pending' });
+    expect(saga.context.cancellation).toEqual(operator);
+
+    const { sent, end } = commandsUntilRest(saga);
+    expect(sent).toEqual([commandIdOf('releaseInventory', 1)]);
+    expectFinal(end, 'cancelled');
+    expect(end.context.effects).toEqual({ ...NOTHING_STARTED, reserveInventory: 'compensated' });
+    expect(end.context.lastError).toEqual(byHand('reserveInventory', DEFAULT_MAX_ATTEMPTS));
+  });
+
+  it('stuck at chargePayment: the charge that may exist is refunded, then the release; cancelled', () => {
+    const saga = operatorFails(reachStuckAt('chargePayment'), 'ops-bob', 'the carrier lost it');
+    expectRunning(saga, 'refundingPayment', 'refundPayment', 1);
+    expect(saga.context.effects).toEqual({ reserveInventory: 'applied', chargePayment: 'pending', createShipment: 'notStarted' });
+
+    const { sent, end } = commandsUntilRest(saga);
+    expect(sent).toEqual([commandIdOf('refundPayment', 1), commandIdOf('releaseInventory', 1)]);
+    expectFinal(end, 'cancelled');
+    expect(end.context.effects).toEqual({ reserveInventory: 'compensated', chargePayment: 'compensated', createShipment: 'notStarted' });
+  });
+
+  it.each(FORWARD)('stuck at %s: sends the same undos as a compensate, and records the operator\'s word as the last error', (step) => {
+    const stuck = reachStuckAt(step);
+    const failed = operatorFails(stuck, 'ops-bob', 'the carrier lost it');
+    const compensated = operatorCompensates(stuck, 'ops-bob', 'the carrier lost it');
+    expect(commandsUntilRest(failed).sent).toEqual(commandsUntilRest(compensated).sent);
+    expect(failed.context.effects).toEqual(compensated.context.effects);
+    expect(failed.context.cancellation).toEqual(compensated.context.cancellation);
+    expect(failed.context.lastError).toEqual(byHand(step, DEFAULT_MAX_ATTEMPTS));
+  });
+
+  it.each(['cancelShipment', 'refundPayment', 'releaseInventory'] as const)(
+    'stuck at the undo %s: ends failed, sends nothing more and leaves the effects as they were',
+    (step) => {
+      const stuck = reachStuckAt(step);
+      const saga = operatorFails(stuck, 'ops-bob', 'the carrier lost it');
+      expectFinal(saga, 'failed');
+      expect(saga.context.effects).toEqual(stuck.context.effects);
+      expect(saga.context.cancellation).toEqual(stuck.context.cancellation);
+      expect(saga.context.lastError).toEqual(byHand(step, DEFAULT_MAX_ATTEMPTS));
+    },
+  );
 });
 
 describe('compensation refused for good ends in failed', () => {

@@ -11,7 +11,7 @@ import type { ListQuery, SagaSummary } from '../../orchestrator/saga/catalog.ts'
 import { prefixRange, SagaIndex, type IndexChange, type IndexFilter } from '../../orchestrator/saga/saga-index.ts';
 import { summarize } from '../../orchestrator/saga/summary.ts';
 import type { SagaStatus } from '../../machines/index.ts';
-import { answer, completed, declined, started } from '../support/saga-entries.ts';
+import { answer, completed, declined, held, started } from '../support/saga-entries.ts';
 import type { SagaEntry } from '../../orchestrator/saga/entry.ts';
 
 /** Reservation timed out on every attempt: waits for an operator. */
@@ -25,7 +25,8 @@ function retrying(orderId: string, createdAt: number, customerId?: string): Saga
 }
 
 /** Each kind of saga summarized once from real entries; many sagas are copies of them under other ids and times. */
-const kinds = [completed, completed, completed, declined, stuck, retrying, started].map((make) => summarize(make('ord_template', 0, 'nobody')));
+const pausedCharging = (orderId: string, createdAt: number, customerId?: string) => held(answer(started(orderId, createdAt, customerId), 'INVENTORY_RESERVED', createdAt + 5), 'PAUSE', createdAt + 8);
+const kinds = [completed, completed, completed, declined, stuck, retrying, started, pausedCharging].map((make) => summarize(make('ord_template', 0, 'nobody')));
 
 function like(kind: number, orderId: string, createdAt: number, customerId: string): SagaSummary {
   const template = kinds[kind % kinds.length]!;
@@ -50,6 +51,7 @@ function scan(summaries: Iterable<SagaSummary>, query: IndexFilter): string[] {
     (!query.state || s.state === query.state) &&
     (!query.customerId || s.customerId === query.customerId) &&
     (query.retrying === undefined || s.retrying === query.retrying) &&
+    (query.paused === undefined || Boolean(s.paused) === query.paused) &&
     (!query.q || s.orderId.startsWith(query.q) || s.customerId === query.q);
   return [...summaries]
     .filter(matches)
@@ -59,12 +61,13 @@ function scan(summaries: Iterable<SagaSummary>, query: IndexFilter): string[] {
 
 /** What `counts()` must say, counted from the summaries. */
 function tally(summaries: Iterable<SagaSummary>): ReturnType<SagaIndex['counts']> {
-  const overview = { total: 0, byStatus: { ...noCounts } as Record<SagaStatus, number>, byState: {} as Record<string, number>, retrying: 0 };
+  const overview = { total: 0, byStatus: { ...noCounts } as Record<SagaStatus, number>, byState: {} as Record<string, number>, retrying: 0, paused: 0 };
   for (const s of summaries) {
     overview.total++;
     overview.byStatus[s.status]++;
     overview.byState[s.state] = (overview.byState[s.state] ?? 0) + 1;
     if (s.retrying) overview.retrying++;
+    if (s.paused) overview.paused++;
   }
   return overview;
 }
@@ -135,7 +138,7 @@ describe('the saga index', () => {
     sagas.applyBatch([put(summarize(second), 2), put(summarize(first), 1)], 2);
     sagas.applyBatch([put({ ...summarize(first), state: 'completed', status: 'completed' }, 2)], 2);
     expect(sagas.get('ord_a')!.state).toBe('chargingPayment');
-    expect(sagas.counts()).toEqual({ total: 1, byStatus: { ...noCounts, running: 1 }, byState: { chargingPayment: 1 }, retrying: 0 });
+    expect(sagas.counts()).toEqual({ total: 1, byStatus: { ...noCounts, running: 1 }, byState: { chargingPayment: 1 }, retrying: 0, paused: 0 });
   });
 
   it("takes a newer revision whose writer's clock is behind: only the revision orders writes", () => {
@@ -161,7 +164,7 @@ describe('the saga index', () => {
     // Both in one batch, with the stream's sequence not yet past the write.
     sagas.applyBatch([put(summarize(started('ord_b', 2000)), 7), remove('ord_b', 9), put(summarize(started('ord_b', 2000)), 8)], 9);
     expect(sagas.get('ord_b')).toBeUndefined();
-    expect(sagas.counts()).toEqual({ total: 0, byStatus: noCounts, byState: {}, retrying: 0 });
+    expect(sagas.counts()).toEqual({ total: 0, byStatus: noCounts, byState: {}, retrying: 0, paused: 0 });
     // A saga written again after its removal is back.
     sagas.applyBatch([put(summarize(started('ord_a', 1000)), 10)], 10);
     expect(sagas.get('ord_a')!.status).toBe('running');
@@ -268,6 +271,10 @@ describe('the saga index', () => {
       { state: 'reservingInventory', retrying: false },
       { retrying: true },
       { retrying: true, status: 'running', q: 'ord_1' },
+      { paused: true },
+      { paused: true, state: 'chargingPayment', customerId: 'cust-7' },
+      { paused: false, status: 'running' },
+      { q: 'ord_3', paused: true },
       { customerId: 'cust-5' },
       { q: 'ord_' },
       { q: 'ord_', status: 'stuck' },
@@ -289,6 +296,7 @@ describe('the saga index', () => {
     expect(summaries.filter((s) => s.orderId.startsWith('ord_')).length).toBeGreaterThan(500);
     expect(summaries.filter((s) => s.orderId.startsWith('ord_3')).length).toBeLessThan(500);
     expect(summaries.some((s) => s.orderId.startsWith('ord_3') && s.customerId === 'ord_3')).toBe(true);
+    expect(scan(summaries, { paused: true }).length).toBeGreaterThan(100);
     expect(sagas.counts()).toEqual(tally(summaries));
   });
 

@@ -1,9 +1,9 @@
-/** Bulk jobs: retry or compensate every saga matching a filter, in the background. */
+/** Bulk jobs: retry, compensate, pause or resume every saga matching a filter, in the background. */
 import { Type, type Static } from 'typebox';
 import { StringEnum, Nullable, Timestamp } from './common.ts';
 import { SagaFilterSchema } from './orders.ts';
 
-export const BulkActionSchema = StringEnum(['retry', 'compensate']);
+export const BulkActionSchema = StringEnum(['retry', 'compensate', 'pause', 'resume']);
 export type BulkAction = Static<typeof BulkActionSchema>;
 
 export const BulkStartBodySchema = Type.Object(

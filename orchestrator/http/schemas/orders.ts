@@ -5,7 +5,7 @@ import { ORDER_ID_PATTERN } from '../../../lib/order-id.ts';
 import type { SagaContext, SagaEvent } from '../../../machines/index.ts';
 import { INCIDENT_KEY_PATTERN } from '../../saga/incident.ts';
 import { FreeObject, Limit, Nullable, StringEnum, Timestamp } from './common.ts';
-import { FAILURE_KINDS, OPERATOR_ACTIONS, SAGA_STATUSES, SERVICES, STEP_NAMES } from './vocabulary.ts';
+import { FAILURE_KINDS, OPERATOR_ACTIONS, SAGA_ACTIONS, SAGA_STATUSES, SERVICES, STEP_NAMES } from './vocabulary.ts';
 
 /** A command a saga waits on, or would send (machines/order-saga/next.ts). */
 const PlannedCommandSchema = Type.Object({
@@ -121,6 +121,16 @@ const PendingProperties = {
   commandId: Type.String({ description: '`<orderId>:<step>:<attempt>`' }),
 };
 
+/** An operator's hold on a saga: while it stands, the saga sends no command and runs no deadline. */
+export const HoldSchema = Type.Object(
+  {
+    actor: Type.String(),
+    reason: Type.String(),
+    at: Timestamp('when it was paused'),
+  },
+  { description: 'set while the saga is paused: answers are still taken in, but no command goes out and no deadline runs until it is resumed' },
+);
+
 /** One row of the orders list, and each `saga` event of `GET /api/stream`. */
 export const OrderSummarySchema = Type.Object({
   orderId: Type.String(),
@@ -135,8 +145,9 @@ export const OrderSummarySchema = Type.Object({
   machineVersion: Type.String(),
   pending: Nullable(Type.Object(PendingProperties, { description: 'the step the saga waits on: attempt N of M' })),
   retrying: Type.Boolean({ description: 'running, and the pending step already failed or timed out at least once' }),
-  deadline: Nullable(Timestamp()),
+  deadline: Nullable(Timestamp('null while paused')),
   lastError: Nullable(StepFailureSchema),
+  paused: Nullable(HoldSchema),
 });
 export type OrderSummary = Static<typeof OrderSummarySchema>;
 
@@ -156,6 +167,7 @@ export const SagaFilterSchema = Type.Object(
     customerId: Type.Optional(Type.String({ maxLength: LIMITS.customerId })),
     q: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.customerId, description: 'an order-id prefix or an exact customer id' })),
     retrying: Type.Optional(Type.Boolean()),
+    paused: Type.Optional(Type.Boolean({ description: 'held by an operator (true), or not (false)' })),
     stalled: Type.Optional(Type.Boolean({ description: 'running with no transition for longer than STUCK_AFTER_MS' })),
     incident: Type.Optional(
       Type.String({
@@ -233,9 +245,10 @@ export const OrderDetailSchema = Type.Object({
     }),
   ),
   lastError: Nullable(StepFailureSchema),
+  paused: Nullable(HoldSchema),
   context: Type.Optional(FreeObject<SagaContext>("the saga's context: steps, attempts, effects, references (machines/order-saga/types.ts, SagaContext)")),
   history: Type.Array(HistoryRowSchema),
-  allowedActions: Type.Array(StringEnum(OPERATOR_ACTIONS), { description: 'the operator actions the saga allows now' }),
+  allowedActions: Type.Array(StringEnum(SAGA_ACTIONS), { description: 'the operator actions the saga allows now: the machine\'s, and pause or resume' }),
   next: Type.Optional(NextStepsSchema()),
   links: OrderLinksSchema,
 });

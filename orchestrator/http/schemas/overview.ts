@@ -12,12 +12,13 @@ export const AppConfigSchema = Type.Object({
 });
 export type AppConfig = Static<typeof AppConfigSchema>;
 
-/** Sagas per status and per state, and how many retry now: what the saga index counts. */
+/** Sagas per status and per state, and how many retry or are paused now: what the saga index counts. */
 export const OverviewSchema = Type.Object({
   total: Type.Integer(),
   byStatus: Type.Record(Type.Enum(SAGA_STATUSES), Type.Integer()),
   byState: Type.Record(Type.String(), Type.Integer(), { description: 'sagas per machine state (the heat map)' }),
   retrying: Type.Integer(),
+  paused: Type.Integer({ description: 'sagas an operator holds paused' }),
 });
 export type Overview = Static<typeof OverviewSchema>;
 
