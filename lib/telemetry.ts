@@ -1,8 +1,8 @@
 /**
- * Tracing for every service: one OpenTelemetry SDK per process, started before the service
- * does anything, exporting OTLP over gRPC when OTEL_EXPORTER_OTLP_ENDPOINT is set (and
- * exporting nothing, quietly, when it is not: spans still get real ids, so trace context still
- * travels and every order still has a trace id).
+ * Tracing for every service: one tracer provider per process, started before the service does
+ * anything, exporting OTLP over gRPC through the Node SDK when OTEL_EXPORTER_OTLP_ENDPOINT is
+ * set (and exporting nothing, quietly, when it is not: spans still get real ids, so trace
+ * context still travels and every order still has a trace id).
  * W3C trace context travels in NATS headers: `inject` before publishing, `extract` on receipt
  * (lib/trace.ts, re-exported here).
  *
@@ -12,6 +12,8 @@
  * their trace by the order they are about instead (`orderTraceFields`).
  */
 import {
+  context,
+  propagation,
   ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
@@ -22,10 +24,9 @@ import {
   type Link,
   type Span,
 } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { NodeSDK } from '@opentelemetry/sdk-node';
-import { AlwaysOffSampler, BatchSpanProcessor, NoopSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
+import { AlwaysOffSampler, BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { Config } from './config.ts';
 
@@ -33,7 +34,8 @@ export { SpanKind, SpanStatusCode, trace, type Context, type Span };
 // How trace context travels in headers lives in lib/trace.ts (no SDK): the bus needs it, not the SDK.
 export { extract, extractTraceparent, inject, traceparentOf } from './trace.ts';
 
-let sdk: NodeSDK | undefined;
+/** How the started tracing stops: flushes what is left to export. */
+let shutdown: (() => Promise<void>) | undefined;
 
 /** No implicit current context: `active()` is always the root, `with` just calls. */
 class ExplicitContexts implements ContextManager {
@@ -48,32 +50,48 @@ class ExplicitContexts implements ContextManager {
   disable = () => this;
 }
 
-export function startTelemetry(service: string, config: Pick<Config, 'otelEndpoint' | 'instanceId' | 'traceSampleRatio'>): void {
-  if (sdk) return;
-  sdk = new NodeSDK({
-    resource: resourceFromAttributes({
-      [ATTR_SERVICE_NAME]: service,
-      [ATTR_SERVICE_VERSION]: process.env.npm_package_version ?? '0.1.0',
-      'service.instance.id': config.instanceId,
-      'service.namespace': 'order-saga',
-    }),
-    // With nowhere to export, no span is recorded: an unsampled span still has real ids, so
-    // trace context still travels and every order still has a trace id, but it keeps no
-    // attributes or timings for nobody.
-    sampler: config.otelEndpoint ? new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.traceSampleRatio) }) : new AlwaysOffSampler(),
-    spanProcessors: config.otelEndpoint
-      ? [new BatchSpanProcessor(new OTLPTraceExporter({ url: config.otelEndpoint }), { scheduledDelayMillis: 500 })]
-      : // A processor that exports nothing still makes the SDK install a real tracer: ids, no spam.
-        [new NoopSpanProcessor()],
+/**
+ * Start tracing for this process. Without an endpoint it is synchronous and loads only the
+ * tracer: no span is recorded, but each still has real ids, so trace context still travels and
+ * every order still has a trace id. The Node SDK and the gRPC exporter load only when there is
+ * somewhere to export: they are most of a service's start-up time otherwise.
+ */
+export async function startTelemetry(service: string, config: Pick<Config, 'otelEndpoint' | 'instanceId' | 'traceSampleRatio'>): Promise<void> {
+  if (shutdown) return;
+  const resource = resourceFromAttributes({
+    [ATTR_SERVICE_NAME]: service,
+    [ATTR_SERVICE_VERSION]: process.env.npm_package_version ?? '0.1.0',
+    'service.instance.id': config.instanceId,
+    'service.namespace': 'order-saga',
+  });
+  if (!config.otelEndpoint) {
+    const provider = new BasicTracerProvider({ resource, sampler: new AlwaysOffSampler() });
+    trace.setGlobalTracerProvider(provider);
+    context.setGlobalContextManager(new ExplicitContexts());
+    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+    shutdown = () => provider.shutdown();
+    return;
+  }
+  shutdown = async () => undefined;
+  const [{ NodeSDK }, { OTLPTraceExporter }, { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler }] = await Promise.all([
+    import('@opentelemetry/sdk-node'),
+    import('@opentelemetry/exporter-trace-otlp-grpc'),
+    import('@opentelemetry/sdk-trace-base'),
+  ]);
+  const sdk = new NodeSDK({
+    resource,
+    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.traceSampleRatio) }),
+    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: config.otelEndpoint }), { scheduledDelayMillis: 500 })],
     instrumentations: [],
     contextManager: new ExplicitContexts(),
   });
   sdk.start();
+  shutdown = () => sdk.shutdown();
 }
 
 export async function stopTelemetry(): Promise<void> {
-  await sdk?.shutdown().catch(() => undefined);
-  sdk = undefined;
+  await shutdown?.().catch(() => undefined);
+  shutdown = undefined;
 }
 
 export const tracer = () => trace.getTracer('order-saga');

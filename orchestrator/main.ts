@@ -31,7 +31,7 @@ if (refusal) {
   console.error(`configuration error: ${refusal}`);
   process.exit(2);
 }
-startTelemetry('orchestrator', config);
+await startTelemetry('orchestrator', config);
 const logger = createLogger('orchestrator', config);
 const registry = createRegistry('orchestrator');
 const metrics = new SagaMetrics(registry);

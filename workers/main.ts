@@ -20,7 +20,7 @@ if (!isService(name)) {
 }
 
 const config = loadConfigOrExit();
-startTelemetry(`worker-${name}`, config);
+await startTelemetry(`worker-${name}`, config);
 const logger = createLogger(`worker-${name}`, config);
 logger.info({ config: describeConfig(config) }, 'starting worker');
 

@@ -10,7 +10,7 @@ import { extractTraceparent, startTelemetry } from '../../lib/telemetry.ts';
 import { SERVICES } from '../../machines/index.ts';
 
 // The propagator a service installs at start: what writes a span's context into headers.
-startTelemetry('bus-test', { otelEndpoint: undefined, instanceId: 'test', traceSampleRatio: 1 });
+void startTelemetry('bus-test', { otelEndpoint: undefined, instanceId: 'test', traceSampleRatio: 1 });
 
 const ORDER = 'ord_0123456789abcdefghjkmnpqrs';
 const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';

@@ -20,7 +20,7 @@ import { startWorker, type WorkerConfig } from '../../workers/runtime.ts';
 import { SERVICE_OPENERS } from '../../workers/services.ts';
 
 // The worker runs in this process: give it the tracer every service starts with (exporting nothing).
-startTelemetry('worker-test', { otelEndpoint: undefined, instanceId: 'test', traceSampleRatio: 1 });
+void startTelemetry('worker-test', { otelEndpoint: undefined, instanceId: 'test', traceSampleRatio: 1 });
 import { startNats, type TestNats } from '../support/nats-server.ts';
 
 /** A fresh W3C trace context, as a command sent by a new order would carry. */
