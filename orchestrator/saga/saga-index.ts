@@ -14,7 +14,7 @@ import { decodeCursor, encodeCursor, type ListPage, type ListQuery } from './cat
 import { incidentOf } from './incident.ts';
 import { isSettled, type SagaSummary } from './summary.ts';
 
-/** Bump on any change to the tables below: an index file of another version is dropped and rebuilt from the stream. */
+/** Bump on any change to the tables below: an index file of another version is migrated (MIGRATIONS) or dropped and rebuilt from the stream. */
 export const SAGA_INDEX_SCHEMA_VERSION = 4;
 
 export type IndexChange = { kind: 'put'; summary: SagaSummary; revision: number } | { kind: 'remove'; orderId: string; revision: number };
@@ -95,6 +95,17 @@ const SCHEMA = `
   -- prefix without reading a row.
   CREATE INDEX sagas_by_id ON sagas (orderId, createdAt);
 `;
+
+/**
+ * How a file of an earlier version becomes the current one without a rebuild (a rebuild reads
+ * the whole bucket again: minutes at a million sagas). v3 had no pauses, so none of its rows is paused.
+ */
+const MIGRATIONS: Partial<Record<number, string>> = {
+  3: `
+    ALTER TABLE sagas ADD COLUMN paused TEXT;
+    CREATE INDEX sagas_paused ON sagas (createdAt, orderId) WHERE paused IS NOT NULL;
+  `,
+};
 
 const COLUMNS = 'orderId, customerId, state, status, totalCents, currency, createdAt, updatedAt, stateEnteredAt, machineVersion, pending, retrying, deadline, lastError, paused';
 
@@ -414,11 +425,22 @@ export class SagaIndex {
     this.db.close();
   }
 
-  /** Create the tables, or drop and recreate them when the file holds another schema version. */
+  /**
+   * Create the tables; bring a file of an earlier version up to date in place where a migration
+   * says how, else drop and recreate them (the stream fills them again).
+   */
   private ensureSchema(): void {
     const hasVersion = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").get();
     const version = hasVersion ? this.db.prepare<[], { version: number }>('SELECT version FROM schema_version').get()?.version : undefined;
     if (version === SAGA_INDEX_SCHEMA_VERSION) return;
+    const migration = version === undefined ? undefined : MIGRATIONS[version];
+    if (migration) {
+      this.db.transaction(() => {
+        this.db.exec(migration);
+        this.db.prepare('UPDATE schema_version SET version = ?').run(SAGA_INDEX_SCHEMA_VERSION);
+      })();
+      return;
+    }
     this.db.transaction(() => {
       for (const table of ['sagas', 'counts', 'meta', 'schema_version']) this.db.exec(`DROP TABLE IF EXISTS ${table}`);
       this.db.exec(SCHEMA);

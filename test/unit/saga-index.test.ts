@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ListQuery, SagaSummary } from '../../orchestrator/saga/catalog.ts';
-import { prefixRange, SagaIndex, type IndexChange, type IndexFilter } from '../../orchestrator/saga/saga-index.ts';
+import { prefixRange, SAGA_INDEX_SCHEMA_VERSION, SagaIndex, type IndexChange, type IndexFilter } from '../../orchestrator/saga/saga-index.ts';
 import { summarize } from '../../orchestrator/saga/summary.ts';
 import type { SagaStatus } from '../../machines/index.ts';
 import { answer, completed, declined, held, started } from '../support/saga-entries.ts';
@@ -382,6 +382,30 @@ describe('the saga index', () => {
     sagas.applyBatch([put(summarize(completed('ord_a', 1000)), 4)], 4);
     sagas = reopen(sagas);
     expect(sagas.get('ord_a')!.status).toBe('completed');
+  });
+
+  it('migrates a version 3 file in place (no pauses then): rows, counts and sequence kept, the paused filter working at once', () => {
+    let sagas = index();
+    const running = summarize(started('ord_v3_run', 1000));
+    sagas.applyBatch([put(summarize(completed('ord_v3_done', 900)), 3), put(running, 4)], 4);
+    sagas.close();
+    open.splice(open.indexOf(sagas), 1);
+    // The file as version 3 wrote it: no paused column, no index on it.
+    const raw = new Database(join(dir, 'sagas.db'));
+    raw.exec('DROP INDEX sagas_paused; ALTER TABLE sagas DROP COLUMN paused; UPDATE schema_version SET version = 3;');
+    raw.close();
+    sagas = index();
+    expect(sagas.lastSequence).toBe(4);
+    expect(sagas.get('ord_v3_run')).toEqual(running);
+    expect(sagas.counts()).toMatchObject({ total: 2, paused: 0 });
+    const paused = summarize(held(started('ord_v3_run', 1000), 'PAUSE', 1100));
+    sagas.applyBatch([put(paused, 5)], 5);
+    expect(ids(sagas.list({ paused: true, limit: 10 }).items)).toEqual(['ord_v3_run']);
+    expect(ids(sagas.list({ paused: false, limit: 10 }).items)).toEqual(['ord_v3_done']);
+    expect(sagas.counts().paused).toBe(1);
+    const migrated = new Database(join(dir, 'sagas.db'), { readonly: true });
+    expect(migrated.prepare('SELECT version FROM schema_version').pluck().get()).toBe(SAGA_INDEX_SCHEMA_VERSION);
+    migrated.close();
   });
 
   it('hands back the sagas a restart must look at: in flight, stuck, retrying, or finished with a deadline', () => {
