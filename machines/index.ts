@@ -4,19 +4,21 @@
  */
 import { orderSagaV1, ORDER_SAGA_V1 } from './order-saga/v1.ts';
 import { orderSagaV2, ORDER_SAGA_V2 } from './order-saga/v2.ts';
+import { orderSagaV3, ORDER_SAGA_V3 } from './order-saga/v3.ts';
 
 export * from './order-saga/types.ts';
 export * from './order-saga/steps.ts';
 export * from './order-saga/status.ts';
 export * from './order-saga/next.ts';
-export { orderSagaV1, ORDER_SAGA_V1, orderSagaV2, ORDER_SAGA_V2 };
+export { orderSagaV1, ORDER_SAGA_V1, orderSagaV2, ORDER_SAGA_V2, orderSagaV3, ORDER_SAGA_V3 };
 
 /** New sagas start on this version unless SAGA_MACHINE_VERSION pins another. */
-export const CURRENT_MACHINE_VERSION = ORDER_SAGA_V2;
+export const CURRENT_MACHINE_VERSION = ORDER_SAGA_V3;
 
 export const MACHINES = {
   [ORDER_SAGA_V1]: orderSagaV1,
   [ORDER_SAGA_V2]: orderSagaV2,
+  [ORDER_SAGA_V3]: orderSagaV3,
 } as const;
 
 export const isMachineVersion = (version: string): version is MachineVersion => Object.hasOwn(MACHINES, version);

@@ -17,7 +17,7 @@ const SUMMARIES: Record<Action, string> = {
   cancel: "the customer's cancel, allowed until shipping begins",
   resolve: 'record the step a stuck order stopped at as done by hand (with its outside reference); the saga moves on',
   fail: 'record the step a stuck order stopped at as failed for good; a forward step compensates, a failed undo ends failed',
-  pause: 'hold an order: no command goes out and no deadline runs until it is resumed (answers still count)',
+  pause: 'hold an order: no new command goes out and no deadline runs until it is resumed (answers still count)',
   resume: 'lift the hold: the commands it held go out and the pending step gets a fresh deadline',
 };
 

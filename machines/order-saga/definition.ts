@@ -121,17 +121,23 @@ const orderSaga = setup({
       else effects[FORWARD_STEPS.find((forward) => COMPENSATION_OF[forward] === step)!] = 'compensated';
       return { effects, references: { ...context.references, [step]: reference }, stuckStep: null };
     }),
-    /** The stuck step failed for good, on an operator's word; a forward effect stays `pending` (a hung attempt may still land), so its undo is sent too: it undoes that or leaves a tombstone that refuses it. */
-    recordFailedByHand: assign(({ context, event }) => {
-      const step = context.stuckStep!;
-      if (event.type !== 'FAIL') return {};
-      const failure = { step, attempt: context.attempts[step] ?? 0, kind: 'permanent' as const, message: `marked failed by ${event.actor}: ${event.reason}` };
-      if (!isForwardStep(step)) return { lastError: failure, stuckStep: null };
-      const cancellation: Cancellation = { by: 'operator', reason: event.reason, actor: event.actor };
-      return { cancellation, lastError: failure, stuckStep: null };
-    }),
+    /** v1, v2: the stuck step failed for good, on an operator's word: a forward effect is taken as not having happened, so nothing of it is undone. */
+    recordFailedByHand: assign(({ context, event }) => failedByHand(context, event, false)),
+    /** From v3: a forward effect stays `pending` (a hung attempt may still land), so its undo is sent too: it undoes that or leaves a tombstone that refuses it. */
+    recordFailedByHandUndoingIt: assign(({ context, event }) => failedByHand(context, event, true)),
   },
 });
+
+/** What FAIL records of the stuck step; `undoTheStep`: a forward step's own effect stays "may exist", so compensation undoes it too. */
+function failedByHand(context: SagaContext, event: SagaEvent, undoTheStep: boolean): Partial<SagaContext> {
+  const step = context.stuckStep!;
+  if (event.type !== 'FAIL') return {};
+  const failure = { step, attempt: context.attempts[step] ?? 0, kind: 'permanent' as const, message: `marked failed by ${event.actor}: ${event.reason}` };
+  if (!isForwardStep(step)) return { lastError: failure, stuckStep: null };
+  const cancellation: Cancellation = { by: 'operator', reason: event.reason, actor: event.actor };
+  const effects = undoTheStep ? context.effects : { ...context.effects, [step]: 'failed' as const };
+  return { effects, cancellation, lastError: failure, stuckStep: null };
+}
 
 /** The guard that says a forward step's effect may exist, so compensation must undo it. */
 const MAY_EXIST = {
@@ -157,11 +163,17 @@ function initialContext(order: OrderDetails, maxAttempts: number): SagaContext {
   };
 }
 
+/** What sets a released version apart, besides the order of its undos. */
+export interface VersionRules {
+  /** FAIL on a stuck forward step undoes that step too, since its outcome is unknown (from v3). */
+  failUndoesTheStep: boolean;
+}
+
 /**
  * Build the machine with compensation undoing effects in `undoOrder`. Released versions call
  * this with fixed arguments and never change, so a saga always resumes on the rules it began with.
  */
-export function buildOrderSaga(undoOrder: readonly ForwardStep[]) {
+export function buildOrderSaga(undoOrder: readonly ForwardStep[], rules: VersionRules) {
   return orderSaga.createMachine({
     id: 'orderSaga',
     // XState's pure `transition` first builds a throwaway actor, which computes an initial
@@ -196,7 +208,7 @@ export function buildOrderSaga(undoOrder: readonly ForwardStep[]) {
           FAIL: STEP_NAMES.map((step) => ({
             guard: { type: 'stuckAt', params: { step } },
             target: isForwardStep(step) ? 'compensating' : 'failed',
-            actions: 'recordFailedByHand',
+            actions: rules.failUndoesTheStep ? 'recordFailedByHandUndoingIt' : 'recordFailedByHand',
           })),
           COMPENSATE: { guard: 'stuckOnForwardStep', target: 'compensating', actions: 'recordCancellation' },
           CANCEL: { guard: 'stuckWhereCustomerMayCancel', target: 'compensating', actions: 'recordCancellation' },

@@ -132,7 +132,7 @@ export type SagaEvent =
   | OperatorEvent<'CANCEL'>
   /** An operator records the stuck step as done out of band, with the outside world's reference. */
   | (OperatorEvent<'RESOLVE'> & { reference: string })
-  /** An operator records the stuck step as failed for good: the saga compensates it too, since a hung attempt may still land. */
+  /** An operator records the stuck step as failed for good: from v3 the saga undoes it too (a hung attempt may still land); v1 and v2 take it as not having happened. */
   | OperatorEvent<'FAIL'>;
 
 export type SagaEventType = SagaEvent['type'];

@@ -119,7 +119,7 @@ const ACTION_SUMMARY: Record<SagaAction, string> = {
   cancel: "Cancel the order for the customer (before shipping began)",
   resolve: 'Record the stuck step as done by hand, with its reference: the saga moves on as if the worker had answered',
   fail: 'Record the stuck step as failed for good: a forward step is undone with what came before it (its undo fences a late attempt), a failed undo ends the order failed',
-  pause: 'Hold the order: answers are still taken in, but no command goes out and no deadline runs until it is resumed',
+  pause: 'Hold the order: answers are still taken in, but no new command goes out and no deadline runs until it is resumed',
   resume: 'Lift the hold: the commands it held go out and the pending step gets a fresh deadline',
 };
 

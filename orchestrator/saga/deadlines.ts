@@ -27,6 +27,8 @@ interface Timer {
   at: number;
   orderId: string;
   commandId: string;
+  /** The entry's own `deadline.at`: which arming of the command this is (a resume arms the same command again). */
+  armedAs: number;
   timeoutMs: number;
   /** Who performs the step (unknown for deadlines armed without a pending step). */
   service?: Service;
@@ -76,7 +78,9 @@ export class DeadlineScheduler {
 
   /**
    * Arm the saga's deadline, if it has a new one: due `timeoutMs` after `writtenAt` (on the
-   * local monotonic clock). Later writes that keep the same deadline do not move it.
+   * local monotonic clock). Later writes that keep the same deadline do not move it; a new
+   * command, or the same one armed again (a resume), does, whether or not the writes between
+   * (the pause) were seen here.
    */
   track(summary: SagaSummary, writtenAt: number): void {
     const deadline = summary.deadline;
@@ -84,11 +88,12 @@ export class DeadlineScheduler {
       this.current.delete(summary.orderId);
       return;
     }
-    if (this.current.get(summary.orderId)?.commandId === deadline.commandId) return;
+    const current = this.current.get(summary.orderId);
+    if (current?.commandId === deadline.commandId && current.armedAs === deadline.at) return;
     const timeoutMs = deadline.timeoutMs ?? this.fallbackTimeoutMs;
     const step = summary.pending?.commandId === deadline.commandId ? (summary.pending.step as StepName) : undefined;
     const service = step && Object.hasOwn(STEPS, step) ? STEPS[step].service : undefined;
-    const timer: Timer = { at: writtenAt + timeoutMs, orderId: summary.orderId, commandId: deadline.commandId, timeoutMs, ...(service ? { service } : {}) };
+    const timer: Timer = { at: writtenAt + timeoutMs, orderId: summary.orderId, commandId: deadline.commandId, armedAs: deadline.at, timeoutMs, ...(service ? { service } : {}) };
     this.current.set(summary.orderId, timer);
     this.push(timer);
     // Most timers go stale long before they are due (the reply came): drop them in bulk, so the

@@ -251,10 +251,14 @@ export function applyEvent(
   }
   if (event.type === 'STEP_TIMED_OUT') row.detail = `no reply to ${event.commandId} in time`;
   if (annotation?.worker) row.worker = annotation.worker;
-  const next: SagaEntry = { ...entry, ...settled, updatedAt: now, history: [...entry.history, row] };
-  // A saga that ended while paused has nothing left to hold.
-  if (isFinished(next.status)) delete next.hold;
-  return { kind: 'applied', entry: compactHistory(next) };
+  return { kind: 'applied', entry: compactHistory(liftHoldIfEnded({ ...entry, ...settled, updatedAt: now, history: [...entry.history, row] })) };
+}
+
+/** A saga that ended while paused has nothing left to hold. */
+export function liftHoldIfEnded(entry: SagaEntry): SagaEntry {
+  if (!entry.hold || !isFinished(entry.status)) return entry;
+  const { hold: _lifted, ...rest } = entry;
+  return rest;
 }
 
 /**
@@ -349,7 +353,7 @@ export function nextStepsOf(entry: SagaEntry): NextSteps {
   const next = nextSteps(machineFor(entry.machineVersion), restoreSnapshot(entry));
   if (!entry.hold) return next;
   const held = entry.outbox.length > 0 ? `; resumed, it sends ${entry.outbox.map((command) => `${command.step} (attempt ${command.attempt})`).join(', ')} and the step deadline starts afresh` : '';
-  return { ...next, says: `is paused by ${entry.hold.actor} (${entry.hold.reason}): no command goes out and no deadline runs until it is resumed${held}. An answer still counts: it ${next.says}` };
+  return { ...next, says: `is paused by ${entry.hold.actor} (${entry.hold.reason}): no new command goes out and no deadline runs until it is resumed${held}. A command sent before the pause may still be carried out, and its answer counts: it ${next.says}` };
 }
 
 export const submissionEventId = (orderId: string) => `submitted:${orderId}`;

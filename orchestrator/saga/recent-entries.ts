@@ -1,6 +1,6 @@
 /**
  * The latest entries of running sagas this instance knows of (ones it wrote, and ones the
- * catalog's watch brought from other instances), so the next step of a saga need not read back
+ * bucket's watch brought from other instances: saga-bucket.ts owns this cache), so the next step of a saga need not read back
  * what was just written. Only a hint: a step decided on a remembered entry is written with CAS
  * on its revision, so a stale one (someone moved the saga since) fails and is read again; and a
  * step that would not write (a duplicate, an ignored reply) is decided again on a fresh read

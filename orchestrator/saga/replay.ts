@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { firstSnapshot, nextSnapshot } from '../../machines/pure-steps.ts';
 import { CURRENT_MACHINE_VERSION, isFinished, machineFor, parseCommandId, type SagaContext, type StepName } from '../../machines/index.ts';
 import type { ReplayPlan, ReplayStep } from '../../api/contract.ts';
-import { commandIdOfEvent, isHoldRow, settle, type HistoryRow, type Rebase, type RuntimeSettings, type SagaEntry } from './entry.ts';
+import { commandIdOfEvent, isHoldRow, liftHoldIfEnded, settle, type HistoryRow, type Rebase, type RuntimeSettings, type SagaEntry } from './entry.ts';
 
 export type { ReplayPlan, ReplayStep };
 
@@ -181,7 +181,7 @@ export function rebaseOnto(
   return {
     kind: 'rebased',
     plan,
-    entry: { ...entry, ...settled, machineVersion: version, updatedAt: now, history: [...entry.history, row] },
+    entry: liftHoldIfEnded({ ...entry, ...settled, machineVersion: version, updatedAt: now, history: [...entry.history, row] }),
   };
 }
 

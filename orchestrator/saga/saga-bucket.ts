@@ -62,6 +62,7 @@ export class SagaBucket {
 
   /** The one follower of every change, this instance's writes and the watch's deliveries; returns the function that stops it. */
   follow(follower: BucketFollower): () => void {
+    if (this.follower) throw new Error('the saga bucket has a follower already');
     this.follower = follower;
     return () => {
       if (this.follower === follower) this.follower = undefined;
@@ -113,6 +114,7 @@ export class SagaBucket {
    * Resolves once the watch runs; `caughtUp` resolves when it has brought what the bucket held then.
    */
   async watch(sequence: number): Promise<{ caughtUp: Promise<void> }> {
+    if (this.stopWatch) throw new Error('the saga bucket is watched already');
     let markCaughtUp!: () => void;
     const caughtUp = new Promise<void>((resolve) => (markCaughtUp = resolve));
     const status = await this.sagas.status();
@@ -142,9 +144,10 @@ export class SagaBucket {
     return { caughtUp };
   }
 
-  /** Stop the watch. */
+  /** Stop the watch (it may be started again, e.g. from where it stopped). */
   stop(): void {
     this.stopWatch?.();
+    this.stopWatch = undefined;
   }
 
   private wrote(stored: StoredSaga, summary: SagaSummary): void {

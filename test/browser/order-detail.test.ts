@@ -149,7 +149,7 @@ describe('operator actions', () => {
 
     // Only the actions the saga allows now are offered.
     const actions = page.getByRole('group', { name: 'Operator actions' }).getByRole('button');
-    expect(await actions.allInnerTexts()).toEqual(['Retry', 'Compensate', 'Resolve by hand', 'Mark failed', 'Replay (dry run)']);
+    expect(await actions.allInnerTexts()).toEqual(['Retry', 'Compensate', 'Resolve by hand', 'Mark failed', 'Pause', 'Replay (dry run)']);
 
     // Let the hung shipment land, so the retried step finds it done.
     await new Promise((r) => setTimeout(r, Math.max(0, slowSubmittedAt + SLOW_SHIPPING_MS + 700 - Date.now())));

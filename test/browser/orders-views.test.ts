@@ -1,7 +1,7 @@
 /**
  * The orders list as an operator who lives in it uses it, in a real browser under the page's
  * CSP: every filter in the URL (a link reproduces the view), named views saved in the browser
- * (built-in stuck, retrying now and stalled; save, rename, delete, surviving a reload), the
+ * (built-in stuck, retrying now, stalled and paused; save, rename, delete, surviving a reload), the
  * keys (j, k, Enter, /, Esc), and the dark mode toggle remembered across reloads.
  */
 import type { Page } from 'playwright-core';
@@ -149,9 +149,9 @@ describe('filters in the URL', () => {
 });
 
 describe('saved views', () => {
-  it('offers the built-in views: stuck, retrying now and stalled, each a link to its filter', async () => {
+  it('offers the built-in views: stuck, retrying now, stalled and paused, each a link to its filter', async () => {
     await page.goto('/');
-    expect(await views().locator('a[data-view]').allInnerTexts()).toEqual(['all orders', 'stuck', 'retrying now', 'stalled']);
+    expect(await views().locator('a[data-view]').allInnerTexts()).toEqual(['all orders', 'stuck', 'retrying now', 'stalled', 'paused']);
     await viewLink('stuck').click();
     await page.waitForURL(/\?status=stuck$/);
     await listShows([ids.stuck]);

@@ -4,8 +4,8 @@
  * parks in stuck at createShipment; the card says what the saga waits for and what each allowed
  * action would send and where it would end (the machine's words, from the API's `next`); the
  * dialog shows the same plan, asks for the outside reference of a resolve and warns before a
- * fail; the order then completes with the reference, or compensates without cancelling a
- * shipment that never happened.
+ * fail; the order then completes with the reference, or compensates, the failed shipment's own
+ * cancel first (its hung attempt may still book it late).
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -56,7 +56,7 @@ async function planRows() {
 describe('a stuck order', () => {
   it('says what happens next: what the saga waits for and what each allowed action would send, from the machine', async () => {
     const order = (await system.api(`/api/orders/${ids.resolve}`)).body;
-    expect(order.allowedActions).toEqual(['retry', 'compensate', 'resolve', 'fail']);
+    expect(order.allowedActions).toEqual(['retry', 'compensate', 'resolve', 'fail', 'pause']);
     await page.goto(`/orders/${ids.resolve}`);
     await waitForState('stuck');
     await nextCard().waitFor();
@@ -76,9 +76,10 @@ describe('a stuck order', () => {
     const byAction = Object.fromEntries(rows.map((row) => [row.action, row]));
     expect(byAction.retry).toEqual({ action: 'retry', commands: ['shipping → createShipment (attempt 2)'], ends: 'completed' });
     expect(byAction.resolve).toEqual({ action: 'resolve', commands: [], ends: 'completed' });
-    // Failing the shipment undoes what came before it, but cancels no shipment that never was.
+    // Failing the shipment cancels it first (a hung attempt may still book it), then undoes what came before it.
     expect(byAction.fail!.ends).toBe('cancelled');
-    expect(byAction.fail!.commands.sort()).toEqual(['inventory → releaseInventory undo', 'payment → refundPayment undo']);
+    expect(byAction.fail!.commands[0]).toBe('shipping → cancelShipment undo');
+    expect(byAction.fail!.commands).toEqual(byAction.compensate!.commands);
     expect(byAction.compensate!.commands).toContain('shipping → cancelShipment undo');
     expect(await nextCard().locator('tbody tr[data-action="resolve"]').innerText()).toContain('Records "book the shipment" as done by hand; the order ends completed, with no further command.');
     await screenshot(nextCard(), 'next-steps-stuck');
@@ -141,7 +142,7 @@ describe('a stuck order', () => {
     await screenshot(page, 'order-resolved-by-hand');
   });
 
-  it('marks a stuck step failed after a clear warning: the saga compensates what came before it', async () => {
+  it('marks a stuck step failed after a clear warning: the saga undoes it, then what came before it', async () => {
     await page.goto(`/orders/${ids.fail}`);
     await waitForState('stuck');
     // The header's button opens the same dialog as the card's (no token asked again this session).
@@ -149,12 +150,14 @@ describe('a stuck order', () => {
     await dialog().waitFor();
     expect(await dialog().getByLabel(/^Ops token/).count()).toBe(0);
     const warning = dialog().getByTestId('fail-warning');
-    expect(await warning.innerText()).toContain("createShipment's effect is taken as not having happened, so it will not be undone.");
-    expect(await warning.innerText()).toContain('shipping did not book the shipment');
+    expect(await warning.innerText()).toContain("createShipment's outcome is not known, so it is undone too.");
+    expect(await warning.innerText()).toContain('Should shipping still book the shipment after all, its undo reverses that or turns the late attempt away.');
     const plan = dialog().getByTestId('action-plan');
     expect(await plan.innerText()).toMatch(/^Records "book the shipment" as failed for good: asks /);
     const commands = await plan.locator('.plan-command').allTextContents();
-    expect(commands.map((c) => c.replace(/\s+/g, ' ').trim()).sort()).toEqual(['inventory → releaseInventory undo', 'payment → refundPayment undo']);
+    const planned = commands.map((c) => c.replace(/\s+/g, ' ').trim());
+    expect(planned[0]).toBe('shipping → cancelShipment undo');
+    expect(planned.sort()).toEqual(['inventory → releaseInventory undo', 'payment → refundPayment undo', 'shipping → cancelShipment undo']);
     expect(await plan.locator('.badge').getAttribute('data-status')).toBe('cancelled');
     await dialog().getByLabel(/^Reason/).fill('the carrier confirms nothing was booked');
     await screenshot(dialog().locator('.dialog__body'), 'fail-dialog');
@@ -168,10 +171,10 @@ describe('a stuck order', () => {
     expect(await row.getAttribute('class')).toContain('timeline-row--operator');
     expect(await row.innerText()).toContain('failed by hand');
     expect(await row.innerText()).toContain('the carrier confirms nothing was booked');
-    // Compensation ran: stock released, payment refunded, and no shipment cancelled (none was booked).
+    // Compensation ran: the shipment cancelled (nothing was booked: the cancel fences the hung attempt), stock released, payment refunded.
+    await timelineRow('SHIPMENT_CANCELLED').waitFor();
     await timelineRow('INVENTORY_RELEASED').waitFor();
     await timelineRow('PAYMENT_REFUNDED').waitFor();
-    expect(await timelineRow('SHIPMENT_CANCELLED').count()).toBe(0);
     const undone = await page.getByTestId('outcome-card').innerText();
     expect(undone).toMatch(/undone\s+\S*(chargePayment|reserveInventory)/);
     expect((await chartStates(page)).visited).toContain('compensating');
@@ -180,7 +183,9 @@ describe('a stuck order', () => {
     await screenshot(page, 'order-failed-by-hand-compensated');
 
     const order = (await system.api(`/api/orders/${ids.fail}`)).body;
-    expect(order.context.effects).toMatchObject({ createShipment: 'failed', chargePayment: 'compensated', reserveInventory: 'compensated' });
+    expect(order.context.effects).toMatchObject({ createShipment: 'compensated', chargePayment: 'compensated', reserveInventory: 'compensated' });
+    // The operator's word stays on record as the last error.
+    expect(order.lastError).toMatchObject({ step: 'createShipment', kind: 'permanent', message: expect.stringMatching(/^marked failed by .+: the carrier confirms nothing was booked$/) });
     expect(await cspViolations(user)).toEqual([]);
     expect(user.errors).toEqual([]);
     expect(user.alerts).toEqual([]);

@@ -31,7 +31,7 @@ afterAll(async () => system?.stop());
 it('marks the first divergence on a dry run, refuses to re-open a finished order, moves a stuck one, then has nothing to replay', async () => {
   const dry = await sagaCtl(['replay', orderId, '--dry-run']);
   expect(dry.code).toBe(0);
-  expect(dry.stdout).toMatch(/dry run: recorded on machine order-saga@1, replayed on order-saga@2/);
+  expect(dry.stdout).toMatch(/dry run: recorded on machine order-saga@1, replayed on order-saga@3/);
   expect(dry.stdout).toMatch(/SHIPMENT_REJECTED\s+creatingShipment → refundingPayment\s+creatingShipment → releasingInventory\s+≠ ◀ first divergence/);
   expect(dry.stdout).toMatch(/^first divergence at step \d+ \(SHIPMENT_REJECTED\)/m);
   expect((await system.api(`/api/orders/${orderId}`)).body.machineVersion).toBe('order-saga@1');
@@ -40,16 +40,16 @@ it('marks the first divergence on a dry run, refuses to re-open a finished order
   expect(missingReason.code).toBe(2);
   expect(missingReason.stderr).toMatch(/^error: missing --reason/);
 
-  const finished = await sagaCtl(['replay', orderId, '--reason', 'adopt v2', '--actor', 'ops-cara']);
+  const finished = await sagaCtl(['replay', orderId, '--reason', 'adopt v3', '--actor', 'ops-cara']);
   expect(finished.code).toBe(1);
   expect(finished.stderr).toMatch(/^error: Action not allowed: the order is cancelled: replay never re-opens a finished saga/m);
   expect((await system.api(`/api/orders/${orderId}`)).body).toMatchObject({ status: 'cancelled', machineVersion: 'order-saga@1' });
 
-  const real = await sagaCtl(['replay', stuckId, '--reason', 'adopt v2', '--actor', 'ops-cara']);
+  const real = await sagaCtl(['replay', stuckId, '--reason', 'adopt v3', '--actor', 'ops-cara']);
   expect({ code: real.code, stderr: real.stderr }).toEqual({ code: 0, stderr: '' });
-  expect(real.stdout).toContain(`replay applied to ${stuckId}: stuck → stuck, now on machine order-saga@2`);
+  expect(real.stdout).toContain(`replay applied to ${stuckId}: stuck → stuck, now on machine order-saga@3`);
 
   const again = await sagaCtl(['replay', stuckId, '--reason', 'again']);
   expect(again.code).toBe(1);
-  expect(again.stderr).toMatch(/^error: Nothing to replay: order-saga@2 agrees with the recorded history; nothing to replay$/m);
+  expect(again.stderr).toMatch(/^error: Nothing to replay: order-saga@3 agrees with the recorded history; nothing to replay$/m);
 });

@@ -117,6 +117,6 @@ it('serves the UI config', async () => {
     traceUrlTemplate: 'http://localhost:16686/trace/{traceId}',
     opsTokenRequired: false,
     readTokenRequired: false,
-    machineVersion: 'order-saga@2',
+    machineVersion: 'order-saga@3',
   });
 });

@@ -48,7 +48,7 @@ it('holds a paused saga: no deadline, no next command (even across a restart) un
   expect(paused.body).toMatchObject({ state: 'reservingInventory', paused: { actor: 'ops-paula (token: operator)', reason: 'suspect customer, checking with fraud' } });
   expect(paused.body.pending).toMatchObject({ step: 'reserveInventory', attempt: 1, deadline: null });
   expect(paused.body.allowedActions).toEqual(['cancel', 'resume']);
-  expect(paused.body.next.says).toMatch(/^is paused by ops-paula .*: no command goes out and no deadline runs until it is resumed; resumed, it sends reserveInventory \(attempt 1\)/);
+  expect(paused.body.next.says).toMatch(/^is paused by ops-paula .*: no new command goes out and no deadline runs until it is resumed; resumed, it sends reserveInventory \(attempt 1\)/);
   expect(paused.body.history.at(-1)).toMatchObject({ event: 'PAUSE', from: 'reservingInventory', to: 'reservingInventory', detail: 'suspect customer, checking with fraud' });
   // Twice is refused, saying why.
   const again = await system.api(`/api/orders/${orderId}/pause`, { body: { reason: 'again' }, headers: ops });

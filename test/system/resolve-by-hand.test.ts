@@ -64,6 +64,8 @@ it('resolves a stuck shipment with the carrier reference: the order completes, t
 
 it('fails a stuck shipment for good: the order cancels the shipment first (a tombstone), refunds and releases, and the books balance', async () => {
   const stuck = await stuckSlowOrder(80_000);
+  // New sagas start on the current version, @3: from @3 on, FAIL undoes the stuck step too (@1 and @2 do not).
+  expect(stuck.machineVersion).toBe('order-saga@3');
   const failPlan = stuck.next.plans.find((plan: { action: string }) => plan.action === 'fail');
   expect(failPlan.commands.map((command: { step: string }) => command.step)).toEqual(['cancelShipment', 'releaseInventory', 'refundPayment']);
   expect(failPlan.ends).toBe('cancelled');
@@ -112,7 +114,7 @@ it(
       await until('shipping to hold the attempt', async () => (await consumer()).num_ack_pending > 0, 10_000);
       frozen.pause();
       const [stuck] = [...(await waitUntilSettled(own, [orderId], 30_000)).values()];
-      expect(stuck).toMatchObject({ status: 'stuck', context: { stuckStep: 'createShipment', effects: { createShipment: 'pending' } } });
+      expect(stuck).toMatchObject({ status: 'stuck', machineVersion: 'order-saga@3', context: { stuckStep: 'createShipment', effects: { createShipment: 'pending' } } });
 
       // The frozen instance's pull requests run out (5 s); then the spare is the only one to pull.
       await until("the frozen instance's pulls to expire", async () => (await consumer()).num_waiting === 0, 15_000);

@@ -1,8 +1,9 @@
 /**
  * Machine versions: sagas started on order-saga@1 keep running on it after the orchestrator
- * moves to @2 (which releases stock before refunding). Replay dry-run shows where @2 would
- * differ, on any saga; a real replay moves a stuck saga onto @2, so what the operator does next
- * follows @2's rules, and never re-opens a finished one (409: nothing sent, not counted again).
+ * moves to the current version, @3 (which releases stock before refunding, as @2 does). Replay
+ * dry-run shows where @3 would differ, on any saga; a real replay moves a stuck saga onto @3, so
+ * what the operator does next follows @3's rules, and never re-opens a finished one (409: nothing
+ * sent, not counted again).
  */
 import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -45,7 +46,7 @@ it('runs old sagas on their version and new ones on the current version', async 
 
   const fresh = await submit(noShip);
   const [current] = [...(await waitUntilSettled(system, [fresh])).values()];
-  expect(current.machineVersion).toBe('order-saga@2');
+  expect(current.machineVersion).toBe('order-saga@3');
   expect(states(current).slice(-3)).toEqual(['releasingInventory', 'refundingPayment', 'cancelled']);
 
   // An operator compensating the stuck @1 saga gets @1's order of undo.
@@ -59,7 +60,7 @@ it('runs old sagas on their version and new ones on the current version', async 
 
 it('reports no divergence for a completed order and the divergence for an older rule', async () => {
   const agrees = await system.api(`/api/orders/${v1Happy}/replay?dryRun=true`, { body: { reason: 'check' } });
-  expect(agrees.body).toMatchObject({ machineVersion: 'order-saga@2', recordedVersion: 'order-saga@1', firstDivergence: null });
+  expect(agrees.body).toMatchObject({ machineVersion: 'order-saga@3', recordedVersion: 'order-saga@1', firstDivergence: null });
 
   const differs = (await system.api(`/api/orders/${v1NoShip}/replay?dryRun=true`, { body: { reason: 'check' } })).body;
   const step = differs.steps[differs.firstDivergence];
@@ -101,11 +102,11 @@ it('never re-opens a finished saga: 409 with the reason, nothing re-sent, not co
     const finishedBefore = await finishedTotal();
     const seqBefore = (await jsm.streams.info(STREAMS.commands)).state.last_seq;
 
-    const replay = await system.api(`/api/orders/${orderId}/replay`, { body: { reason: 'adopt v2' }, headers: { 'X-Actor': 'ops-cara' } });
+    const replay = await system.api(`/api/orders/${orderId}/replay`, { body: { reason: 'adopt v3' }, headers: { 'X-Actor': 'ops-cara' } });
     expect(replay.status).toBe(409);
     expect(replay.body.detail).toMatch(new RegExp(`the order is ${before.status}: replay never re-opens a finished saga`));
     // The comparison is still there, divergence and all.
-    expect(replay.body.plan).toMatchObject({ machineVersion: 'order-saga@2', recordedVersion: 'order-saga@1' });
+    expect(replay.body.plan).toMatchObject({ machineVersion: 'order-saga@3', recordedVersion: 'order-saga@1' });
 
     // Commands are published before the answer: had any gone out, the stream would hold them now.
     expect(await commandsFor(orderId, seqBefore)).toBe(0);
@@ -114,16 +115,16 @@ it('never re-opens a finished saga: 409 with the reason, nothing re-sent, not co
     expect(after).toMatchObject({ status: before.status, state: before.state, machineVersion: 'order-saga@1' });
     expect(after.history).toEqual(before.history);
   }
-  const noShipPlan = (await system.api(`/api/orders/${v1NoShip}/replay`, { body: { reason: 'adopt v2' } })).body.plan;
+  const noShipPlan = (await system.api(`/api/orders/${v1NoShip}/replay`, { body: { reason: 'adopt v3' } })).body.plan;
   expect(noShipPlan.steps[noShipPlan.firstDivergence].event).toBe('SHIPMENT_REJECTED');
 });
 
 it('moves a stuck saga onto the current version, so its compensation follows the new rules, without a second refund or release', async () => {
   const before = (await system.api(`/api/orders/${v1StuckToMove}`)).body;
   expect(before).toMatchObject({ status: 'stuck', machineVersion: 'order-saga@1' });
-  const replay = await system.api(`/api/orders/${v1StuckToMove}/replay`, { body: { reason: 'adopt v2' }, headers: { 'X-Actor': 'ops-cara' } });
+  const replay = await system.api(`/api/orders/${v1StuckToMove}/replay`, { body: { reason: 'adopt v3' }, headers: { 'X-Actor': 'ops-cara' } });
   expect(replay.status).toBe(200);
-  expect(replay.body.order).toMatchObject({ machineVersion: 'order-saga@2', state: 'stuck', status: 'stuck', pending: null });
+  expect(replay.body.order).toMatchObject({ machineVersion: 'order-saga@3', state: 'stuck', status: 'stuck', pending: null });
   expect(replay.body.order.history.at(-1)).toMatchObject({ event: 'REPLAY', actor: 'ops-cara', from: 'stuck', to: 'stuck' });
   // Replaying again: the current version agrees, nothing to do.
   const again = await system.api(`/api/orders/${v1StuckToMove}/replay`, { body: { reason: 'again' } });
@@ -135,7 +136,7 @@ it('moves a stuck saga onto the current version, so its compensation follows the
   await until('the moved saga to be compensated', async () => (await system.api(`/api/orders/${v1StuckToMove}`)).body.status === 'cancelled');
   const after = (await system.api(`/api/orders/${v1StuckToMove}`)).body;
   expect(after.history.slice(0, before.history.length)).toEqual(before.history);
-  // @2's order of undo: release before refund (@1 refunds first, as the saga compensated on @1 shows).
+  // @3's order of undo (@2's): release before refund (@1 refunds first, as the saga compensated on @1 shows).
   expect(states(after).slice(-4)).toEqual(['cancellingShipment', 'releasingInventory', 'refundingPayment', 'cancelled']);
 
   const books = await checkBooks(await system.connection(), [{ orderId: v1StuckToMove, status: 'cancelled', totalCents: 700 }]);

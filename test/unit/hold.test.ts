@@ -30,7 +30,7 @@ describe('pausing a saga', () => {
     expect(actionsAllowed(paused)).toEqual(['cancel', 'resume']);
     expect(actionsAllowed(running)).toEqual(['cancel', 'pause']);
     expect(nextStepsOf(paused).says).toBe(
-      'is paused by alice (suspect customer): no command goes out and no deadline runs until it is resumed; resumed, it sends reserveInventory (attempt 1) and the step deadline starts afresh. An answer still counts: it waits for inventory to reserve the stock (attempt 1 of 2)',
+      'is paused by alice (suspect customer): no new command goes out and no deadline runs until it is resumed; resumed, it sends reserveInventory (attempt 1) and the step deadline starts afresh. A command sent before the pause may still be carried out, and its answer counts: it waits for inventory to reserve the stock (attempt 1 of 2)',
     );
   });
 

@@ -1,7 +1,7 @@
 /** What happens next, read from the machine: the words and plans an operator sees. */
 import { describe, expect, it } from 'vitest';
 import { firstSnapshot, nextSnapshot } from '../../machines/pure-steps.ts';
-import { machineFor, nextSteps, ORDER_SAGA_V1, ORDER_SAGA_V2, type SagaEvent } from '../../machines/index.ts';
+import { machineFor, nextSteps, ORDER_SAGA_V1, ORDER_SAGA_V2, ORDER_SAGA_V3, type SagaEvent } from '../../machines/index.ts';
 
 const order = { orderId: 'o', customerId: 'c', currency: 'USD', items: [{ sku: 'A', quantity: 1, unitPriceCents: 1 }], totalCents: 1 };
 const reply = (type: string, step: string, attempt = 1) => ({ type, commandId: `o:${step}:${attempt}`, reference: 'r', message: 'carrier down' }) as SagaEvent;
@@ -40,11 +40,11 @@ describe('what happens next', () => {
     expect(byAction.retry).toMatchObject({ ends: 'completed', commands: [{ step: 'createShipment', attempt: 2, undo: false }] });
     expect(byAction.resolve).toMatchObject({ ends: 'completed', commands: [] });
     expect(byAction.resolve!.says).toBe('records "book the shipment" as done by hand; the order ends completed, with no further command');
-    // v1 refunds before it releases; a shipment marked failed is still cancelled first: a hung attempt may book it late.
-    expect(byAction.fail!.commands.map((command) => command.step)).toEqual(['cancelShipment', 'refundPayment', 'releaseInventory']);
+    // v1 refunds before it releases; a shipment marked failed is taken as never booked: it is not cancelled.
+    expect(byAction.fail!.commands.map((command) => command.step)).toEqual(['refundPayment', 'releaseInventory']);
     expect(byAction.fail).toMatchObject({ ends: 'cancelled' });
     expect(byAction.fail!.says).toBe(
-      'records "book the shipment" as failed for good: asks shipping to cancel the shipment, then payment to refund the payment, then inventory to release the stock; if each succeeds, the order ends cancelled',
+      'records "book the shipment" as failed for good: asks payment to refund the payment, then inventory to release the stock; if each succeeds, the order ends cancelled',
     );
     expect(byAction.compensate!.commands.map((command) => command.step)).toEqual(['cancelShipment', 'refundPayment', 'releaseInventory']);
     expect(byAction.compensate!.says).toBe(
@@ -52,20 +52,51 @@ describe('what happens next', () => {
     );
   });
 
-  // The step's outcome is unknown, so failing it sends its own undo too: the plan is a compensate's.
-  it.each([
-    [ORDER_SAGA_V1, 'reserveInventory', ['releaseInventory']],
-    [ORDER_SAGA_V1, 'chargePayment', ['refundPayment', 'releaseInventory']],
-    [ORDER_SAGA_V1, 'createShipment', ['cancelShipment', 'refundPayment', 'releaseInventory']],
-    [ORDER_SAGA_V2, 'reserveInventory', ['releaseInventory']],
-    // v2 releases the stock before it refunds, for a failed charge as for a compensated one.
-    [ORDER_SAGA_V2, 'chargePayment', ['releaseInventory', 'refundPayment']],
-    [ORDER_SAGA_V2, 'createShipment', ['cancelShipment', 'releaseInventory', 'refundPayment']],
-  ])('%s stuck at %s: fail sends the step\'s own undo too (%j), as compensate does', (version, step, undos) => {
-    const before = { reserveInventory: [], chargePayment: [reply('INVENTORY_RESERVED', 'reserveInventory')], createShipment: stuckAtShipping.slice(0, 2) }[step]!;
+  /** A saga on `version`, stuck at the forward `step` on its only attempt, and its plans by action. */
+  function stuckPlans(version: string, step: 'reserveInventory' | 'chargePayment' | 'createShipment') {
+    const before = { reserveInventory: [], chargePayment: [reply('INVENTORY_RESERVED', 'reserveInventory')], createShipment: stuckAtShipping.slice(0, 2) }[step];
     const { machine, snapshot } = sagaAfter(version, [...before, reply('STEP_TIMED_OUT', step)]);
     expect(snapshot.context.stuckStep).toBe(step);
-    const byAction = Object.fromEntries(nextSteps(machine, snapshot).plans.map((plan) => [plan.action, plan]));
+    return Object.fromEntries(nextSteps(machine, snapshot).plans.map((plan) => [plan.action, plan]));
+  }
+
+  // v1 and v2 take a step marked failed as not having happened: only what came before it is undone.
+  it.each([
+    [ORDER_SAGA_V1, 'reserveInventory', []],
+    [ORDER_SAGA_V1, 'chargePayment', ['releaseInventory']],
+    [ORDER_SAGA_V1, 'createShipment', ['refundPayment', 'releaseInventory']],
+    [ORDER_SAGA_V2, 'reserveInventory', []],
+    [ORDER_SAGA_V2, 'chargePayment', ['releaseInventory']],
+    // v2 releases the stock before it refunds.
+    [ORDER_SAGA_V2, 'createShipment', ['releaseInventory', 'refundPayment']],
+  ] as const)("%s stuck at %s: fail sends only the undos of what came before the step (%j), not the step's own", (version, step, undos) => {
+    const byAction = stuckPlans(version, step);
+    expect(byAction.fail!.commands.map((command) => command.step)).toEqual(undos);
+    expect(byAction.fail!.commands.every((command) => command.undo && command.attempt === 1)).toBe(true);
+    expect(byAction.fail!.ends).toBe('cancelled');
+    // A compensate's plan is the same, with the step's own undo in it.
+    const ownUndo = { reserveInventory: 'releaseInventory', chargePayment: 'refundPayment', createShipment: 'cancelShipment' }[step];
+    expect(byAction.compensate!.commands.map((command) => command.step)).toContain(ownUndo);
+    expect(byAction.compensate!.commands.filter((command) => command.step !== ownUndo)).toEqual(byAction.fail!.commands);
+  });
+
+  it.each([ORDER_SAGA_V1, ORDER_SAGA_V2])('%s stuck at reserveInventory: fail says it ends cancelled with no command', (version) => {
+    expect(stuckPlans(version, 'reserveInventory').fail).toEqual({
+      action: 'fail',
+      commands: [],
+      ends: 'cancelled',
+      says: 'records "reserve the stock" as failed for good; the order ends cancelled, with no further command',
+    });
+  });
+
+  // v3: the step's outcome is unknown, so failing it sends its own undo too: the plan is a compensate's.
+  it.each([
+    [ORDER_SAGA_V3, 'reserveInventory', ['releaseInventory']],
+    // v3 releases the stock before it refunds, as v2 does, for a failed charge as for a compensated one.
+    [ORDER_SAGA_V3, 'chargePayment', ['releaseInventory', 'refundPayment']],
+    [ORDER_SAGA_V3, 'createShipment', ['cancelShipment', 'releaseInventory', 'refundPayment']],
+  ] as const)("%s stuck at %s: fail sends the step's own undo too (%j), as compensate does", (version, step, undos) => {
+    const byAction = stuckPlans(version, step);
     expect(byAction.fail!.commands.map((command) => command.step)).toEqual(undos);
     expect(byAction.fail!.commands.every((command) => command.undo && command.attempt === 1)).toBe(true);
     expect(byAction.fail!.ends).toBe('cancelled');

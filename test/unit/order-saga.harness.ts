@@ -9,10 +9,11 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { initialTransition, transition } from 'xstate';
-import { orderSagaV1 } from '../../machines/index.ts';
+import { machineFor, ORDER_SAGA_V1 } from '../../machines/index.ts';
 import type {
   FailedEventType,
   ForwardStep,
+  MachineVersion,
   OperatorAction,
   OrderDetails,
   OrderSagaSnapshot,
@@ -36,6 +37,13 @@ export const ORDER: OrderDetails = {
 };
 
 export const DEFAULT_MAX_ATTEMPTS = 3;
+
+/**
+ * The machine version a saga starts on unless a test names another: v1, the first released
+ * rules. A saga then moves on the machine it started on (`send`), as a stored saga resumes on its
+ * own version. Tests of what a later version changes name that version.
+ */
+export const HARNESS_VERSION: MachineVersion = ORDER_SAGA_V1;
 
 /* ------------------------------------------------------------------------------------------ */
 /* Vocabulary                                                                                 */
@@ -172,13 +180,14 @@ export function eventOf(type: SagaEventType, commandId: string): SagaEvent {
 /* Driving the machine                                                                        */
 /* ------------------------------------------------------------------------------------------ */
 
-export function startSaga(maxAttempts = DEFAULT_MAX_ATTEMPTS, order: OrderDetails = ORDER): Saga {
-  const [snapshot] = initialTransition(orderSagaV1, { order, maxAttempts });
+export function startSaga(maxAttempts = DEFAULT_MAX_ATTEMPTS, order: OrderDetails = ORDER, version: MachineVersion = HARNESS_VERSION): Saga {
+  const [snapshot] = initialTransition(machineFor(version), { order, maxAttempts });
   return snapshot;
 }
 
+/** The saga after `event`, on the machine (version) it started on. */
 export function send(saga: Saga, event: SagaEvent): Saga {
-  const [next] = transition(orderSagaV1, saga, event);
+  const [next] = transition(saga.machine, saga, event);
   return next;
 }
 
@@ -266,62 +275,67 @@ export function operatorFails(saga: Saga, actor = 'ops-alice', reason = 'the car
 /* Reaching every resting state                                                               */
 /* ------------------------------------------------------------------------------------------ */
 
-export function reachChargingPayment(maxAttempts = DEFAULT_MAX_ATTEMPTS): Saga {
-  return expectState(workerSucceeds(startSaga(maxAttempts)), 'chargingPayment', 'inventory reserved');
+export function reachChargingPayment(maxAttempts = DEFAULT_MAX_ATTEMPTS, version: MachineVersion = HARNESS_VERSION): Saga {
+  return expectState(workerSucceeds(startSaga(maxAttempts, ORDER, version)), 'chargingPayment', 'inventory reserved');
 }
 
-export function reachCreatingShipment(maxAttempts = DEFAULT_MAX_ATTEMPTS): Saga {
-  return expectState(workerSucceeds(reachChargingPayment(maxAttempts)), 'creatingShipment', 'payment charged');
+export function reachCreatingShipment(maxAttempts = DEFAULT_MAX_ATTEMPTS, version: MachineVersion = HARNESS_VERSION): Saga {
+  return expectState(workerSucceeds(reachChargingPayment(maxAttempts, version)), 'creatingShipment', 'payment charged');
 }
 
-export function reachCompleted(maxAttempts = DEFAULT_MAX_ATTEMPTS): Saga {
-  return expectState(workerSucceeds(reachCreatingShipment(maxAttempts)), 'completed', 'shipment created');
+export function reachCompleted(maxAttempts = DEFAULT_MAX_ATTEMPTS, version: MachineVersion = HARNESS_VERSION): Saga {
+  return expectState(workerSucceeds(reachCreatingShipment(maxAttempts, version)), 'completed', 'shipment created');
 }
 
 /** Operator compensates a saga stuck on shipment creation: the shipment is cancelled first. */
-export function reachCancellingShipment(maxAttempts = DEFAULT_MAX_ATTEMPTS): Saga {
+export function reachCancellingShipment(maxAttempts = DEFAULT_MAX_ATTEMPTS, version: MachineVersion = HARNESS_VERSION): Saga {
   return expectState(
-    operatorCompensates(reachStuckAt('createShipment', maxAttempts)),
+    operatorCompensates(reachStuckAt('createShipment', maxAttempts, version)),
     'cancellingShipment',
     'operator compensated a stuck shipment',
   );
 }
 
-/** The shipping service rejects the shipment: the charge is refunded. */
-export function reachRefundingPayment(maxAttempts = DEFAULT_MAX_ATTEMPTS): Saga {
-  return expectState(workerRefuses(reachCreatingShipment(maxAttempts)), 'refundingPayment', 'shipment rejected');
+/**
+ * The shipping service rejects the shipment: the charge is refunded. v1 refunds first; from v2
+ * the stock is released first, and the refund follows once it is.
+ */
+export function reachRefundingPayment(maxAttempts = DEFAULT_MAX_ATTEMPTS, version: MachineVersion = HARNESS_VERSION): Saga {
+  let saga = workerRefuses(reachCreatingShipment(maxAttempts, version));
+  if (version !== ORDER_SAGA_V1) saga = workerSucceeds(expectState(saga, 'releasingInventory', 'shipment rejected, stock released first'));
+  return expectState(saga, 'refundingPayment', 'shipment rejected');
 }
 
 /** The payment is declined: the reservation is released. */
-export function reachReleasingInventory(maxAttempts = DEFAULT_MAX_ATTEMPTS): Saga {
-  return expectState(workerRefuses(reachChargingPayment(maxAttempts)), 'releasingInventory', 'payment declined');
+export function reachReleasingInventory(maxAttempts = DEFAULT_MAX_ATTEMPTS, version: MachineVersion = HARNESS_VERSION): Saga {
+  return expectState(workerRefuses(reachChargingPayment(maxAttempts, version)), 'releasingInventory', 'payment declined');
 }
 
-export function reachStuckAt(step: StepName, maxAttempts = DEFAULT_MAX_ATTEMPTS): Saga {
+export function reachStuckAt(step: StepName, maxAttempts = DEFAULT_MAX_ATTEMPTS, version: MachineVersion = HARNESS_VERSION): Saga {
   const before: Record<StepName, () => Saga> = {
-    reserveInventory: () => startSaga(maxAttempts),
-    chargePayment: () => reachChargingPayment(maxAttempts),
-    createShipment: () => reachCreatingShipment(maxAttempts),
-    cancelShipment: () => reachCancellingShipment(maxAttempts),
-    refundPayment: () => reachRefundingPayment(maxAttempts),
-    releaseInventory: () => reachReleasingInventory(maxAttempts),
+    reserveInventory: () => startSaga(maxAttempts, ORDER, version),
+    chargePayment: () => reachChargingPayment(maxAttempts, version),
+    createShipment: () => reachCreatingShipment(maxAttempts, version),
+    cancelShipment: () => reachCancellingShipment(maxAttempts, version),
+    refundPayment: () => reachRefundingPayment(maxAttempts, version),
+    releaseInventory: () => reachReleasingInventory(maxAttempts, version),
   };
   return expectState(exhaustAttempts(before[step]()), 'stuck', `${step} ran out of attempts`);
 }
 
 /** Inventory unavailable: cancelled straight away. */
-export function reachCancelledByBusiness(maxAttempts = DEFAULT_MAX_ATTEMPTS): Saga {
-  return expectState(workerRefuses(startSaga(maxAttempts)), 'cancelled', 'inventory unavailable');
+export function reachCancelledByBusiness(maxAttempts = DEFAULT_MAX_ATTEMPTS, version: MachineVersion = HARNESS_VERSION): Saga {
+  return expectState(workerRefuses(startSaga(maxAttempts, ORDER, version)), 'cancelled', 'inventory unavailable');
 }
 
 /** The payment is declined and the reservation released. */
-export function reachCancelledAfterRelease(maxAttempts = DEFAULT_MAX_ATTEMPTS): Saga {
-  return expectState(workerSucceeds(reachReleasingInventory(maxAttempts)), 'cancelled', 'reservation released');
+export function reachCancelledAfterRelease(maxAttempts = DEFAULT_MAX_ATTEMPTS, version: MachineVersion = HARNESS_VERSION): Saga {
+  return expectState(workerSucceeds(reachReleasingInventory(maxAttempts, version)), 'cancelled', 'reservation released');
 }
 
 /** The release of the reservation is refused for good. */
-export function reachFailed(maxAttempts = DEFAULT_MAX_ATTEMPTS): Saga {
-  return expectState(workerRefuses(reachReleasingInventory(maxAttempts)), 'failed', 'release rejected');
+export function reachFailed(maxAttempts = DEFAULT_MAX_ATTEMPTS, version: MachineVersion = HARNESS_VERSION): Saga {
+  return expectState(workerRefuses(reachReleasingInventory(maxAttempts, version)), 'failed', 'release rejected');
 }
 
 /* ------------------------------------------------------------------------------------------ */

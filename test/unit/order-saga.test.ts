@@ -1,6 +1,7 @@
 /**
  * The order saga's business paths, walked event by event: what state the saga is in, what
- * command it waits on, which effects may exist in the outside world, and why it ended.
+ * command it waits on, which effects may exist in the outside world, and why it ended. On v1 (the
+ * harness's version) unless a block names its version.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -10,11 +11,13 @@ import {
   FORWARD_STEPS,
   machineFor,
   ORDER_SAGA_V1,
+  ORDER_SAGA_V2,
+  ORDER_SAGA_V3,
   orderSagaV1,
   STEPS,
   statusOf,
 } from '../../machines/index.ts';
-import type { StepName } from '../../machines/index.ts';
+import type { ForwardStep, MachineVersion, StepName } from '../../machines/index.ts';
 import {
   ALL_STEPS,
   commandIdOf,
@@ -585,77 +588,148 @@ function commandsUntilRest(saga: Saga): { sent: string[]; end: Saga } {
   return { sent, end: current };
 }
 
-describe('operator marks a stuck step failed', () => {
-  const operator = { by: 'operator', actor: 'ops-bob', reason: 'the carrier lost it' };
-  const byHand = (step: StepName, attempt: number) => ({ step, attempt, kind: 'permanent', message: 'marked failed by ops-bob: the carrier lost it' });
+const operatorBob = { by: 'operator', actor: 'ops-bob', reason: 'the carrier lost it' };
+const failedByBob = (step: StepName) => ({ step, attempt: DEFAULT_MAX_ATTEMPTS, kind: 'permanent', message: 'marked failed by ops-bob: the carrier lost it' });
+/** A saga on `version`, parked at `step` after its last attempt. */
+const stuckOn = (version: MachineVersion, step: StepName) => reachStuckAt(step, DEFAULT_MAX_ATTEMPTS, version);
 
-  // A step is stuck because its outcome is unknown: a hung attempt may still take effect after the
-  // operator's word. So its own undo goes out too, first: it undoes what a late attempt did, or finds
-  // nothing and leaves a tombstone that refuses the late attempt (workers/compensation.ts).
-  it('stuck at createShipment: the shipment is cancelled first, then the refund and the release; cancelled', () => {
-    const stuck = reachStuckAt('createShipment');
+// v1 and v2 (released, never changed): the operator's FAIL takes the stuck forward step as not
+// having happened. Its effect is recorded `failed` and only what came before it is undone.
+describe.each([
+  { version: ORDER_SAGA_V1, undosAfterShipment: ['refundPayment', 'releaseInventory'] },
+  // v2 releases the stock before it refunds.
+  { version: ORDER_SAGA_V2, undosAfterShipment: ['releaseInventory', 'refundPayment'] },
+] as const)('$version: operator marks a stuck forward step failed: it is taken as not having happened', ({ version, undosAfterShipment }) => {
+  it('stuck at createShipment: no shipment is cancelled; the payment and the stock are undone; cancelled', () => {
+    const stuck = stuckOn(version, 'createShipment');
+    expect(stuck.machine).toBe(machineFor(version));
     const saga = operatorFails(stuck, 'ops-bob', 'the carrier lost it');
+    expectRunning(saga, STATE_OF_STEP[undosAfterShipment[0]], undosAfterShipment[0], 1);
+    expect(saga.context.effects).toEqual({ reserveInventory: 'applied', chargePayment: 'applied', createShipment: 'failed' });
+    expect(saga.context.cancellation).toEqual(operatorBob);
+    expect(saga.context.lastError).toEqual(failedByBob('createShipment'));
+    expect(allowedActions(saga)).toEqual([]);
+
+    const { sent, end } = commandsUntilRest(saga);
+    expect(sent).toEqual(undosAfterShipment.map((step) => commandIdOf(step, 1)));
+    expectFinal(end, 'cancelled');
+    expect(end.context.effects).toEqual({ reserveInventory: 'compensated', chargePayment: 'compensated', createShipment: 'failed' });
+    expect(end.context.cancellation).toEqual(operatorBob);
+    expect(end.context.lastError).toEqual(failedByBob('createShipment'));
+  });
+
+  it('stuck at reserveInventory: nothing came before it, so nothing is sent; cancelled at once', () => {
+    const saga = operatorFails(stuckOn(version, 'reserveInventory'), 'ops-bob', 'the carrier lost it');
+    expectFinal(saga, 'cancelled');
+    expect(saga.context.effects).toEqual({ ...NOTHING_STARTED, reserveInventory: 'failed' });
+    expect(saga.context.cancellation).toEqual(operatorBob);
+    expect(saga.context.lastError).toEqual(failedByBob('reserveInventory'));
+  });
+
+  it('stuck at chargePayment: no refund, the reservation is released; cancelled', () => {
+    const saga = operatorFails(stuckOn(version, 'chargePayment'), 'ops-bob', 'the carrier lost it');
+    expectRunning(saga, 'releasingInventory', 'releaseInventory', 1);
+    expect(saga.context.effects).toEqual({ reserveInventory: 'applied', chargePayment: 'failed', createShipment: 'notStarted' });
+
+    const { sent, end } = commandsUntilRest(saga);
+    expect(sent).toEqual([commandIdOf('releaseInventory', 1)]);
+    expectFinal(end, 'cancelled');
+    expect(end.context.effects).toEqual({ reserveInventory: 'compensated', chargePayment: 'failed', createShipment: 'notStarted' });
+    expect(end.context.lastError).toEqual(failedByBob('chargePayment'));
+  });
+
+  it.each(FORWARD)("stuck at %s: sends a compensate's undos but the step's own, and records the operator's word as the last error", (step) => {
+    const stuck = stuckOn(version, step);
+    const failed = operatorFails(stuck, 'ops-bob', 'the carrier lost it');
+    const compensated = operatorCompensates(stuck, 'ops-bob', 'the carrier lost it');
+    const ownUndo = commandIdOf(COMPENSATION_OF[step], 1);
+    expect(commandsUntilRest(compensated).sent).toContain(ownUndo);
+    expect(commandsUntilRest(failed).sent).toEqual(commandsUntilRest(compensated).sent.filter((commandId) => commandId !== ownUndo));
+    expect(failed.context.effects).toEqual({ ...compensated.context.effects, [step]: 'failed' });
+    expect(failed.context.cancellation).toEqual(compensated.context.cancellation);
+    expect(failed.context.lastError).toEqual(failedByBob(step));
+  });
+});
+
+// v3: a step is stuck because its outcome is unknown: a hung attempt may still take effect after
+// the operator's word. So its own undo goes out too, first: it undoes what a late attempt did, or
+// finds nothing and leaves a tombstone that refuses the late attempt (workers/compensation.ts).
+// v3 releases the stock before it refunds, as v2 does.
+describe(`${ORDER_SAGA_V3}: operator marks a stuck forward step failed: its own undo goes out too`, () => {
+  const stuckAt = (step: ForwardStep) => {
+    const stuck = stuckOn(ORDER_SAGA_V3, step);
+    expect(stuck.machine).toBe(machineFor(ORDER_SAGA_V3));
+    return stuck;
+  };
+
+  it('stuck at createShipment: the shipment is cancelled first, then the release and the refund; cancelled', () => {
+    const saga = operatorFails(stuckAt('createShipment'), 'ops-bob', 'the carrier lost it');
     expectRunning(saga, 'cancellingShipment', 'cancelShipment', 1);
     expect(saga.context.effects).toEqual({ reserveInventory: 'applied', chargePayment: 'applied', createShipment: 'pending' });
-    expect(saga.context.cancellation).toEqual(operator);
-    expect(saga.context.lastError).toEqual(byHand('createShipment', DEFAULT_MAX_ATTEMPTS));
+    expect(saga.context.cancellation).toEqual(operatorBob);
+    expect(saga.context.lastError).toEqual(failedByBob('createShipment'));
     expect(allowedActions(saga)).toEqual([]);
 
     // A late answer to the attempt that hung changes nothing here: the undo deals with it in the worker.
     expectUnchanged(saga, send(saga, { type: 'SHIPMENT_CREATED', commandId: commandIdOf('createShipment', DEFAULT_MAX_ATTEMPTS), reference: 'late' }));
 
     const { sent, end } = commandsUntilRest(saga);
-    expect(sent).toEqual([commandIdOf('cancelShipment', 1), commandIdOf('refundPayment', 1), commandIdOf('releaseInventory', 1)]);
+    expect(sent).toEqual([commandIdOf('cancelShipment', 1), commandIdOf('releaseInventory', 1), commandIdOf('refundPayment', 1)]);
     expectFinal(end, 'cancelled');
     expect(end.context.effects).toEqual({ reserveInventory: 'compensated', chargePayment: 'compensated', createShipment: 'compensated' });
     // The operator's word stays on record.
-    expect(end.context.cancellation).toEqual(operator);
-    expect(end.context.lastError).toEqual(byHand('createShipment', DEFAULT_MAX_ATTEMPTS));
+    expect(end.context.cancellation).toEqual(operatorBob);
+    expect(end.context.lastError).toEqual(failedByBob('createShipment'));
   });
 
   it('stuck at reserveInventory: the reservation that may exist is released; cancelled', () => {
-    const saga = operatorFails(reachStuckAt('reserveInventory'), 'ops-bob', 'the carrier lost it');
+    const saga = operatorFails(stuckAt('reserveInventory'), 'ops-bob', 'the carrier lost it');
     expectRunning(saga, 'releasingInventory', 'releaseInventory', 1);
     expect(saga.context.effects).toEqual({ ...NOTHING_STARTED, reserveInventory: 'pending' });
-    expect(saga.context.cancellation).toEqual(operator);
+    expect(saga.context.cancellation).toEqual(operatorBob);
 
     const { sent, end } = commandsUntilRest(saga);
     expect(sent).toEqual([commandIdOf('releaseInventory', 1)]);
     expectFinal(end, 'cancelled');
     expect(end.context.effects).toEqual({ ...NOTHING_STARTED, reserveInventory: 'compensated' });
-    expect(end.context.lastError).toEqual(byHand('reserveInventory', DEFAULT_MAX_ATTEMPTS));
+    expect(end.context.lastError).toEqual(failedByBob('reserveInventory'));
   });
 
-  it('stuck at chargePayment: the charge that may exist is refunded, then the release; cancelled', () => {
-    const saga = operatorFails(reachStuckAt('chargePayment'), 'ops-bob', 'the carrier lost it');
-    expectRunning(saga, 'refundingPayment', 'refundPayment', 1);
+  it('stuck at chargePayment: the stock is released, then the charge that may exist is refunded; cancelled', () => {
+    const saga = operatorFails(stuckAt('chargePayment'), 'ops-bob', 'the carrier lost it');
+    expectRunning(saga, 'releasingInventory', 'releaseInventory', 1);
     expect(saga.context.effects).toEqual({ reserveInventory: 'applied', chargePayment: 'pending', createShipment: 'notStarted' });
 
     const { sent, end } = commandsUntilRest(saga);
-    expect(sent).toEqual([commandIdOf('refundPayment', 1), commandIdOf('releaseInventory', 1)]);
+    expect(sent).toEqual([commandIdOf('releaseInventory', 1), commandIdOf('refundPayment', 1)]);
     expectFinal(end, 'cancelled');
     expect(end.context.effects).toEqual({ reserveInventory: 'compensated', chargePayment: 'compensated', createShipment: 'notStarted' });
   });
 
-  it.each(FORWARD)('stuck at %s: sends the same undos as a compensate, and records the operator\'s word as the last error', (step) => {
-    const stuck = reachStuckAt(step);
+  it.each(FORWARD)("stuck at %s: sends the same undos as a compensate, and records the operator's word as the last error", (step) => {
+    const stuck = stuckAt(step);
     const failed = operatorFails(stuck, 'ops-bob', 'the carrier lost it');
     const compensated = operatorCompensates(stuck, 'ops-bob', 'the carrier lost it');
+    expect(commandsUntilRest(failed).sent).toContain(commandIdOf(COMPENSATION_OF[step], 1));
     expect(commandsUntilRest(failed).sent).toEqual(commandsUntilRest(compensated).sent);
     expect(failed.context.effects).toEqual(compensated.context.effects);
     expect(failed.context.cancellation).toEqual(compensated.context.cancellation);
-    expect(failed.context.lastError).toEqual(byHand(step, DEFAULT_MAX_ATTEMPTS));
+    expect(failed.context.lastError).toEqual(failedByBob(step));
   });
+});
 
+// Failing a stuck undo is the same on every version: nothing is left to send.
+describe.each([ORDER_SAGA_V1, ORDER_SAGA_V2, ORDER_SAGA_V3] as const)('%s: operator marks a stuck undo failed', (version) => {
   it.each(['cancelShipment', 'refundPayment', 'releaseInventory'] as const)(
     'stuck at the undo %s: ends failed, sends nothing more and leaves the effects as they were',
     (step) => {
-      const stuck = reachStuckAt(step);
+      const stuck = stuckOn(version, step);
+      expect(stuck.machine).toBe(machineFor(version));
       const saga = operatorFails(stuck, 'ops-bob', 'the carrier lost it');
       expectFinal(saga, 'failed');
       expect(saga.context.effects).toEqual(stuck.context.effects);
       expect(saga.context.cancellation).toEqual(stuck.context.cancellation);
-      expect(saga.context.lastError).toEqual(byHand(step, DEFAULT_MAX_ATTEMPTS));
+      expect(saga.context.lastError).toEqual(failedByBob(step));
     },
   );
 });

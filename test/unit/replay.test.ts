@@ -4,7 +4,7 @@
  * a finished one (completed, cancelled, failed): refused with the reason, nothing written.
  */
 import { describe, expect, it } from 'vitest';
-import { ORDER_SAGA_V1, ORDER_SAGA_V2, type SagaEvent } from '../../machines/index.ts';
+import { CURRENT_MACHINE_VERSION, ORDER_SAGA_V1, ORDER_SAGA_V2, ORDER_SAGA_V3, type SagaEvent } from '../../machines/index.ts';
 import { applyEvent, replyEventId, startSaga, timeoutEventId, type SagaEntry } from '../../orchestrator/saga/entry.ts';
 import { rebaseOnto, replayDryRun, type ReplayStep } from '../../orchestrator/saga/replay.ts';
 
@@ -120,7 +120,8 @@ describe('replayDryRun', () => {
   });
 
   it('compares the current version when none is named', () => {
-    expect(replayDryRun(sagas.cancelled())).toEqual(replayDryRun(sagas.cancelled(), ORDER_SAGA_V2));
+    expect(CURRENT_MACHINE_VERSION).toBe(ORDER_SAGA_V3);
+    expect(replayDryRun(sagas.cancelled())).toEqual(replayDryRun(sagas.cancelled(), ORDER_SAGA_V3));
   });
 });
 

@@ -128,7 +128,7 @@ export const HoldSchema = Type.Object(
     reason: Type.String(),
     at: Timestamp('when it was paused'),
   },
-  { description: 'set while the saga is paused: answers are still taken in, but no command goes out and no deadline runs until it is resumed' },
+  { description: 'set while the saga is paused: answers are still taken in, but no new command goes out and no deadline runs until it is resumed' },
 );
 
 /** One row of the orders list, and each `saga` event of `GET /api/stream`. */

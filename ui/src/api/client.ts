@@ -3,12 +3,12 @@ import { paramsFrom } from '../views/filters-url.ts';
 import { operatorName, opsToken } from './session.ts';
 import type {
   AppConfig,
-  OperatorAction,
   OrderDetail,
   OrderFilters,
   OrderPage,
   OverviewWithLoad,
   ReplayPlan,
+  SagaAction,
   SystemInfo,
 } from './types.ts';
 
@@ -80,7 +80,7 @@ export const api = {
   overview: (signal?: AbortSignal) => request<OverviewWithLoad>('/api/overview', { signal }),
   system: (signal?: AbortSignal) => request<SystemInfo>('/api/system', { signal }),
   /** `reference` goes with `resolve` only: what the outside world calls what was done by hand. */
-  act: (orderId: string, action: OperatorAction, reason: string, reference?: string) =>
+  act: (orderId: string, action: SagaAction, reason: string, reference?: string) =>
     request<OrderDetail>(`/api/orders/${encodeURIComponent(orderId)}/${action}`, {
       method: 'POST',
       headers: operatorHeaders(),

@@ -6,11 +6,12 @@
  */
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useId, useState, type FormEvent } from 'react';
-import { isFinished, isForwardStep, STEPS, type StepName } from '../../../machines/index.ts';
+import { COMPENSATION_OF, isFinished, isForwardStep, STEPS, type StepName } from '../../../machines/index.ts';
 import { ApiError, api } from '../api/client.ts';
 import { keys } from '../api/queries.ts';
 import { operatorName, opsToken } from '../api/session.ts';
 import type { OrderDetail, ReplayPlan } from '../api/types.ts';
+import { formatTime } from '../format.ts';
 import { ACTION_LABEL, actionButtonClass, CONFIRM_LABEL, type DialogAction } from './action-labels.ts';
 import { Dialog } from './Dialog.tsx';
 import { planOf, PlanDetails } from './NextStepsCard.tsx';
@@ -48,6 +49,10 @@ function explain(action: DialogAction, order: OrderDetail): string {
       return `Record ${stuckStep ?? 'the stuck step'} as done by hand, with the reference the outside world gave it: the saga moves on as if the worker had answered.`;
     case 'fail':
       return `Record ${stuckStep ?? 'the stuck step'} as failed for good: a forward step compensates what came before it, a failed undo ends the order failed.`;
+    case 'pause':
+      return 'Hold the saga where it is: no new command goes out and no deadline runs until it is resumed; answers from workers still count (a step that answers meanwhile is recorded, and the next command waits).';
+    case 'resume':
+      return `Lift the hold${order.paused ? ` ${order.paused.actor} put on it` : ''}: the commands held meanwhile go out now, and the pending step gets a whole deadline afresh.`;
     case 'replay':
       return `Replay the recorded history through ${order.machineVersion ?? 'its machine'} and show where the result would differ. Changes nothing.${
         isFinished(order.status) ? ` The order is ${order.status}: a finished order is compared, never re-opened.` : ''
@@ -55,8 +60,8 @@ function explain(action: DialogAction, order: OrderDetail): string {
   }
 }
 
-/** What marking the stuck step failed means, before anyone confirms it. */
-function FailWarning({ step }: { step: StepName | null }) {
+/** What marking the stuck step failed means, before anyone confirms it; read from the fail plan of the order's own machine version. */
+function FailWarning({ step, order }: { step: StepName | null; order: OrderDetail }) {
   if (step && !isForwardStep(step)) {
     return (
       <p className="dialog__warning" role="note" data-testid="fail-warning">
@@ -65,10 +70,24 @@ function FailWarning({ step }: { step: StepName | null }) {
       </p>
     );
   }
+  const failPlan = order.next?.plans.find((plan) => plan.action === 'fail');
+  if (step && failPlan && !failPlan.commands.some((command) => command.step === COMPENSATION_OF[step])) {
+    // Versions before order-saga@3 take the step as not having happened.
+    return (
+      <p className="dialog__warning" role="note" data-testid="fail-warning">
+        <strong>
+          On {order.machineVersion}, <span className="mono">{step}</span> is taken as not having happened: it is not undone.
+        </strong>{' '}
+        Should {STEPS[step].service} still {STEPS[step].does} after all (a hung attempt), nothing turns it away. Unless you know it
+        cannot, compensate instead: that undoes the step too.
+      </p>
+    );
+  }
   return (
     <p className="dialog__warning" role="note" data-testid="fail-warning">
-      <strong>{step ? <span className="mono">{step}</span> : 'The step'}&apos;s effect is taken as not having happened, so it will not be undone.</strong> Only confirm when you know{' '}
-      {step ? `${STEPS[step].service} did not ${STEPS[step].does}` : 'it had no effect'}. The saga then undoes what came before it.
+      <strong>{step ? <span className="mono">{step}</span> : 'The step'}&apos;s outcome is not known, so it is undone too.</strong> Should{' '}
+      {step ? `${STEPS[step].service} still ${STEPS[step].does}` : 'it still take effect'} after all, its undo reverses that or turns the late attempt away.
+      What came before it is undone as well.
     </p>
   );
 }
@@ -147,8 +166,8 @@ export function ActionDialog({
       <Dialog title={title} onClose={onClose} wide={outcome.kind !== 'order'}>
         {outcome.kind === 'order' ? (
           <p className="dialog__result" role="status">
-            Done. The order is now <strong>{outcome.order.state}</strong> ({outcome.order.status}); the timeline shows the
-            action with your reason{action === 'resolve' ? ' and the reference' : ''}.
+            Done. The order is now <strong>{outcome.order.state}</strong> ({outcome.order.status}
+            {outcome.order.paused ? ', paused' : ''}); the timeline shows the action with your reason{action === 'resolve' ? ' and the reference' : ''}.
           </p>
         ) : (
           <>
@@ -179,7 +198,12 @@ export function ActionDialog({
     <Dialog title={title} onClose={onClose} wide={plan !== undefined && plan.commands.length > 1}>
       <form onSubmit={submit} className="form">
         {plan ? <PlanDetails plan={plan} /> : <p className="dialog__explain">{explain(action, order)}</p>}
-        {action === 'fail' && <FailWarning step={stuckStep} />}
+        {action === 'fail' && <FailWarning step={stuckStep} order={order} />}
+        {action === 'resume' && order.paused && (
+          <p className="dialog__note" role="note" data-testid="resume-note">
+            Paused by {order.paused.actor} since {formatTime(order.paused.at)}: {order.paused.reason}
+          </p>
+        )}
         {action === 'resolve' && (
           <>
             <p className="dialog__note" role="note">
@@ -244,7 +268,7 @@ export function ActionDialog({
           </button>
           <button
             type="submit"
-            className={`btn ${action === 'replay' || action === 'resolve' ? 'btn--primary' : actionButtonClass(action)}`}
+            className={`btn ${action === 'replay' || action === 'resolve' || action === 'pause' ? 'btn--primary' : actionButtonClass(action)}`}
             disabled={incomplete || mutation.isPending}
           >
             {mutation.isPending ? 'Working…' : (CONFIRM_LABEL[action] ?? `Confirm ${ACTION_LABEL[action].toLowerCase()}`)}

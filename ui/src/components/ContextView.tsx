@@ -3,7 +3,8 @@ import { FORWARD_STEPS, STEP_NAMES, type SagaContext } from '../../../machines/i
 import { formatMoney, formatRelative, formatTime } from '../format.ts';
 import { Reference } from './Reference.tsx';
 
-export function ContextView({ context, deadline, now }: { context: SagaContext; deadline?: string | null; now: number }) {
+/** `held`: the saga is paused, so its pending step's deadline does not run (the API sends none). */
+export function ContextView({ context, deadline, held = false, now }: { context: SagaContext; deadline?: string | null; held?: boolean; now: number }) {
   const money = (cents: number) => formatMoney(cents, context.currency);
   const steps = STEP_NAMES.filter((step) => context.attempts[step] !== undefined || context.references[step] !== undefined);
   return (
@@ -100,7 +101,7 @@ export function ContextView({ context, deadline, now }: { context: SagaContext; 
           {deadline !== undefined && (
             <div className="facts__row">
               <dt>deadline</dt>
-              <dd>{deadline ? `${formatTime(deadline)} (${formatRelative(deadline, now)})` : 'none'}</dd>
+              <dd>{deadline ? `${formatTime(deadline)} (${formatRelative(deadline, now)})` : held && context.pending ? 'held (paused)' : 'none'}</dd>
             </div>
           )}
           <div className="facts__row">

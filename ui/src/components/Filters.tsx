@@ -97,6 +97,19 @@ export function Filters({
           stalled
         </label>
       </div>
+      <div className="field field--check">
+        <input
+          id={`${id}-paused`}
+          type="checkbox"
+          checked={filters.paused === true}
+          onChange={(event) => onChange({ ...filters, paused: event.target.checked || undefined })}
+          data-testid="filter-paused"
+        />
+        <label htmlFor={`${id}-paused`} title="held by an operator: no new command goes out and no deadline runs until resumed">
+          paused
+        </label>
+      </div>
+      {filters.paused === false && <FilterChip label="hold" value="not paused" onRemove={() => onChange({ ...filters, paused: undefined })} />}
       {filters.customerId && (
         <FilterChip label="customer" value={filters.customerId} onRemove={() => onChange({ ...filters, customerId: undefined })} />
       )}

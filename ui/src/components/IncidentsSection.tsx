@@ -12,12 +12,13 @@ import { incidentsKey, operations, type BulkAction, type IncidentGroup } from '.
 import { formatAge, formatCount } from '../format.ts';
 import { useNow } from '../now.ts';
 import { ExportButton } from './ExportButton.tsx';
+import { bulkButtonClass } from './BulkDialog.tsx';
 import { IncidentBulkDialog } from './IncidentBulkDialog.tsx';
 import { ErrorMessage } from './states.tsx';
 import './operations.css';
 
 const KIND_ICON: Record<IncidentGroup['kind'], string> = { stuck: '⚠', failed: '✕', retrying: '↻' };
-const ACTION_LABEL: Record<BulkAction, string> = { retry: 'Retry…', compensate: 'Compensate…' };
+const ACTION_LABEL: Record<BulkAction, string> = { retry: 'Retry…', compensate: 'Compensate…', pause: 'Pause…', resume: 'Resume…' };
 
 /** Polled besides the live feed's refreshes: first and last seen move without a new saga. */
 function useIncidents() {
@@ -95,7 +96,7 @@ export function IncidentsSection() {
                       <button
                         key={action}
                         type="button"
-                        className={`btn btn--small ${action === 'retry' ? 'btn--primary' : 'btn--danger'}`}
+                        className={`btn btn--small ${bulkButtonClass(action)}`}
                         onClick={() => setActing({ action, group })}
                         data-action={action}
                       >

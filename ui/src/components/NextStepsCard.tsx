@@ -5,7 +5,7 @@
  * of this is written by hand here.
  */
 import { isFinished } from '../../../machines/index.ts';
-import type { OperatorAction, OrderDetail } from '../api/types.ts';
+import type { OrderDetail, SagaAction } from '../api/types.ts';
 import { ACTION_LABEL, actionButtonClass } from './action-labels.ts';
 import { StatusBadge } from './badges.tsx';
 import './next-steps.css';
@@ -63,10 +63,21 @@ export function PlanDetails({ plan }: { plan: ActionPlan }) {
   );
 }
 
-export function NextStepsCard({ order, onAct }: { order: OrderDetail; onAct: (action: OperatorAction) => void }) {
+/** What pausing and resuming do: they hold the saga beside the statechart, so no plan of the machine says it. */
+const HOLD_SAYS = {
+  pause: 'Holds the saga where it is: no new command goes out and no deadline runs until it is resumed; answers from workers still count.',
+  resume: 'Lifts the hold: the commands held meanwhile go out, and the pending step gets a whole deadline afresh.',
+} as const;
+
+export function NextStepsCard({ order, onAct }: { order: OrderDetail; onAct: (action: SagaAction) => void }) {
   const next = order.next;
   if (!next || isFinished(order.status)) return null;
-  const plans = next.plans.filter((plan) => order.allowedActions.includes(plan.action));
+  // One row per action the saga allows now, in the API's order: the machine's plans, then the hold.
+  const rows = order.allowedActions.flatMap((action): { action: SagaAction; plan: ActionPlan | undefined }[] => {
+    if (action === 'pause' || action === 'resume') return [{ action, plan: undefined }];
+    const plan = next.plans.find((candidate) => candidate.action === action);
+    return plan ? [{ action, plan }] : [];
+  });
   return (
     <section className="card next-card" aria-labelledby="next-title" data-testid="next-card">
       <h2 id="next-title" className="card__title">
@@ -75,7 +86,7 @@ export function NextStepsCard({ order, onAct }: { order: OrderDetail; onAct: (ac
       <p className="next-card__says" data-testid="next-says">
         This order {next.says.replace(/[.]$/, '')}.
       </p>
-      {plans.length === 0 ? (
+      {rows.length === 0 ? (
         <p className="muted">No operator action is possible now: the saga moves on by itself.</p>
       ) : (
         <div className="table-scroll">
@@ -92,27 +103,35 @@ export function NextStepsCard({ order, onAct }: { order: OrderDetail; onAct: (ac
               </tr>
             </thead>
             <tbody>
-              {plans.map((plan) => (
-                <tr key={plan.action} data-action={plan.action}>
-                  <td className="nowrap">
-                    <button
-                      type="button"
-                      className={`btn btn--small ${actionButtonClass(plan.action)}`}
-                      onClick={() => onAct(plan.action)}
-                      title={sentence(plan.says)}
-                    >
-                      {ACTION_LABEL[plan.action]}…
-                    </button>
-                  </td>
-                  <td>
-                    <PlanCommands commands={plan.commands} />
-                  </td>
-                  <td className="nowrap">
-                    <StatusBadge status={plan.ends} />
-                  </td>
-                  <td className="next-card__plan-says small">{sentence(plan.says)}</td>
-                </tr>
-              ))}
+              {rows.map(({ action, plan }) => {
+                const says = plan ? sentence(plan.says) : HOLD_SAYS[action as keyof typeof HOLD_SAYS];
+                return (
+                  <tr key={action} data-action={action}>
+                    <td className="nowrap">
+                      <button type="button" className={`btn btn--small ${actionButtonClass(action)}`} onClick={() => onAct(action)} title={says}>
+                        {ACTION_LABEL[action]}…
+                      </button>
+                    </td>
+                    <td>
+                      {plan ? (
+                        <PlanCommands commands={plan.commands} />
+                      ) : action === 'pause' ? (
+                        <span className="muted plan-commands--none">no command; holds what would go out</span>
+                      ) : (
+                        <span className="muted plan-commands--none">what was held, if anything</span>
+                      )}
+                    </td>
+                    <td className="nowrap">
+                      {plan ? (
+                        <StatusBadge status={plan.ends} />
+                      ) : (
+                        <span className="muted small">{action === 'pause' ? `stays ${order.status}, held` : 'as the saga goes on'}</span>
+                      )}
+                    </td>
+                    <td className="next-card__plan-says small">{says}</td>
+                  </tr>
+                );
+              })}
             </tbody>
           </table>
         </div>

@@ -6,7 +6,7 @@ import { Link } from 'react-router';
 import type { OrderSummary } from '../api/types.ts';
 import { formatAge, formatMoney, formatTime } from '../format.ts';
 import { useNow } from '../now.ts';
-import { RetryingBadge, StatusBadge } from './badges.tsx';
+import { PausedBadge, RetryingBadge, StatusBadge } from './badges.tsx';
 
 export function OrdersTable({ orders, loading }: { orders: OrderSummary[]; loading: boolean }) {
   // Ages tick here, so the rest of the page does not re-render every second.
@@ -47,7 +47,7 @@ export function OrdersTable({ orders, loading }: { orders: OrderSummary[]; loadi
 function OrderRow({ order, now }: { order: OrderSummary; now: number }) {
   const retrying = order.retrying ?? (order.pending ? order.pending.attempt > 1 : false);
   return (
-    <tr className={`order-row order-row--${order.status}`} data-order-id={order.orderId} data-status={order.status}>
+    <tr className={`order-row order-row--${order.status}`} data-order-id={order.orderId} data-status={order.status} data-paused={order.paused ? 'true' : undefined}>
       <td className="mono cell-id">
         <Link to={`/orders/${encodeURIComponent(order.orderId)}`} className="row-link" title={order.orderId}>
           {order.orderId}
@@ -55,7 +55,12 @@ function OrderRow({ order, now }: { order: OrderSummary; now: number }) {
       </td>
       <td className="cell-status">
         <StatusBadge status={order.status} />
-        {retrying && order.pending && <RetryingBadge attempt={order.pending.attempt} maxAttempts={order.pending.maxAttempts} />}
+        {/* Paused, it retries nothing until resumed: the hold is what the row says. */}
+        {order.paused ? (
+          <PausedBadge hold={order.paused} />
+        ) : (
+          retrying && order.pending && <RetryingBadge attempt={order.pending.attempt} maxAttempts={order.pending.maxAttempts} />
+        )}
       </td>
       <td className="mono cell-state" title={order.lastError ? `last error: ${order.lastError.message}` : undefined}>
         {order.state}

@@ -1,5 +1,5 @@
 /**
- * Where orders are right now: counts per status, sagas retrying, the load in front of the sagas,
+ * Where orders are right now: counts per status, sagas retrying and paused, the load in front of the sagas,
  * and the statechart as a heat map of sagas per state. Clicking a status, a state node or a state
  * chip filters the list.
  */
@@ -63,6 +63,17 @@ export function OverviewPanel({ filters, onChange }: { filters: OrderFilters; on
           >
             <span className="tile__count">{data ? formatCount(data.retrying) : '–'}</span>
             <span className="tile__label">retrying now</span>
+          </button>
+          <button
+            type="button"
+            className="tile tile--paused"
+            aria-pressed={filters.paused === true}
+            onClick={() => onChange({ ...filters, paused: filters.paused === true ? undefined : true, status: undefined })}
+            title="sagas an operator holds paused: no new command goes out and no deadline runs until they are resumed"
+            data-testid="tile-paused"
+          >
+            <span className="tile__count">{data ? formatCount(data.paused ?? 0) : '–'}</span>
+            <span className="tile__label">paused</span>
           </button>
         </div>
       </div>

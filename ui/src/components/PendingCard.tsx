@@ -5,7 +5,7 @@
 import { STEPS, type StepName } from '../../../machines/index.ts';
 import type { HistoryRow, OrderDetail } from '../api/types.ts';
 import { formatRelative, formatTime } from '../format.ts';
-import { RetryingBadge } from './badges.tsx';
+import { PauseIcon, RetryingBadge } from './badges.tsx';
 
 function lastWorkerRow(history: HistoryRow[]): HistoryRow | undefined {
   for (let index = history.length - 1; index >= 0; index--) if (history[index]!.worker) return history[index];
@@ -25,11 +25,21 @@ export function PendingCard({ order, now }: { order: OrderDetail; now: number })
   const step = pending?.step ?? stuckStep!;
   const attempts = context?.attempts[step as StepName];
   const limit = context ? (context.attemptLimits[step as StepName] ?? context.maxAttempts) : undefined;
+  const paused = order.paused;
+  const modifier = stuck ? ' pending-card--stuck' : paused ? ' pending-card--paused' : pending?.retrying ? ' pending-card--retrying' : '';
 
   return (
-    <section className={`card pending-card${stuck ? ' pending-card--stuck' : pending?.retrying ? ' pending-card--retrying' : ''}`} aria-labelledby="pending-title" data-testid="pending-card">
+    <section className={`card pending-card${modifier}`} aria-labelledby="pending-title" data-testid="pending-card" data-paused={paused ? 'true' : undefined}>
       <h2 id="pending-title" className="card__title">
-        {stuck ? '⚠ Stuck: waiting for an operator' : 'Pending step'}
+        {stuck ? (
+          '⚠ Stuck: waiting for an operator'
+        ) : paused ? (
+          <>
+            <PauseIcon /> Pending step, paused
+          </>
+        ) : (
+          'Pending step'
+        )}
       </h2>
       <dl className="facts">
         <dt>step</dt>
@@ -48,8 +58,13 @@ export function PendingCard({ order, now }: { order: OrderDetail; now: number })
               )}
             </dd>
             <dt>deadline</dt>
-            <dd>
-              {pending.deadline ? (
+            <dd data-testid="pending-deadline">
+              {paused ? (
+                <>
+                  held (paused)
+                  <div className="muted small">no deadline runs while paused; resumed, the step gets a whole deadline afresh</div>
+                </>
+              ) : pending.deadline ? (
                 <>
                   {formatTime(pending.deadline)} <span className="muted">({formatRelative(pending.deadline, now)})</span>
                   <div className="muted small">

@@ -2,15 +2,18 @@
  * The saga's history: every transition with its time, how long the saga then stayed in the
  * state it entered, and why (reply reference, failure message, operator reason).
  */
-import type { HistoryRow } from '../api/types.ts';
+import { HOLD_EVENTS, type HistoryRow } from '../api/types.ts';
 import { formatClock, formatDuration, formatTime } from '../format.ts';
 import { Reference } from './Reference.tsx';
 import './next-steps.css';
 
 const FAILURE_EVENTS = /UNAVAILABLE|DECLINED|REJECTED|FAILED|TIMED_OUT/;
-/** An operator's acts; RESOLVE and FAIL record a stuck step done or failed by hand. */
-const OPERATOR_EVENTS = new Set(['RETRY', 'COMPENSATE', 'CANCEL', 'RESOLVE', 'FAIL']);
-const BY_HAND: Record<string, string> = { RESOLVE: 'done by hand', FAIL: 'failed by hand' };
+/**
+ * An operator's acts; RESOLVE and FAIL record a stuck step done or failed by hand, PAUSE and
+ * RESUME put a hold on the saga and lift it (the state stays: from and to are the same).
+ */
+const OPERATOR_EVENTS = new Set(['RETRY', 'COMPENSATE', 'CANCEL', 'RESOLVE', 'FAIL', ...HOLD_EVENTS]);
+const BY_HAND: Record<string, string> = { RESOLVE: 'done by hand', FAIL: 'failed by hand', PAUSE: 'on hold', RESUME: 'hold lifted' };
 
 /** The outside world's reference an operator gave with RESOLVE (the row's detail is the reason). */
 function resolvedReference(row: HistoryRow): string | undefined {
@@ -22,6 +25,7 @@ function rowClass(row: HistoryRow, selected: boolean): string {
   const classes = ['timeline-row'];
   if (FAILURE_EVENTS.test(row.event)) classes.push('timeline-row--failure');
   if (OPERATOR_EVENTS.has(row.event)) classes.push('timeline-row--operator');
+  if (HOLD_EVENTS.has(row.event)) classes.push('timeline-row--hold');
   if (selected) classes.push('is-selected');
   return classes.join(' ');
 }
@@ -59,7 +63,7 @@ export function Timeline({
             const at = Date.parse(row.at);
             const spent = next ? Date.parse(next.at) - at : final ? null : now - at;
             return (
-              <tr key={row.eventId} className={rowClass(row, index === selected)} aria-current={index === selected ? 'step' : undefined}>
+              <tr key={row.eventId} className={rowClass(row, index === selected)} aria-current={index === selected ? 'step' : undefined} data-event={row.event}>
                 <td className="col-num">
                   <button
                     type="button"

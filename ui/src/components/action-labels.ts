@@ -1,7 +1,7 @@
 /** What each action a person can start on one order is called, on buttons and dialog titles. */
-import type { OperatorAction } from '../api/types.ts';
+import type { SagaAction } from '../api/types.ts';
 
-export type DialogAction = OperatorAction | 'replay';
+export type DialogAction = SagaAction | 'replay';
 
 export const ACTION_LABEL: Record<DialogAction, string> = {
   retry: 'Retry',
@@ -9,6 +9,8 @@ export const ACTION_LABEL: Record<DialogAction, string> = {
   cancel: 'Cancel order',
   resolve: 'Resolve by hand',
   fail: 'Mark failed',
+  pause: 'Pause',
+  resume: 'Resume',
   replay: 'Replay (dry run)',
 };
 
@@ -16,11 +18,16 @@ export const ACTION_LABEL: Record<DialogAction, string> = {
 export const CONFIRM_LABEL: Partial<Record<DialogAction, string>> = {
   resolve: 'Record as done',
   fail: 'Record as failed',
+  pause: 'Pause the saga',
+  resume: 'Resume the saga',
 };
 
-/** The button's look: retry moves the order on, resolve records a fact, the rest undo or end it. */
+/**
+ * The button's look: retry and resume move the order on, resolve records a fact, pause holds
+ * it (nothing is undone), the rest undo or end it.
+ */
 export function actionButtonClass(action: DialogAction): string {
-  if (action === 'retry') return 'btn--primary';
-  if (action === 'replay' || action === 'resolve') return '';
+  if (action === 'retry' || action === 'resume') return 'btn--primary';
+  if (action === 'replay' || action === 'resolve' || action === 'pause') return '';
   return 'btn--danger';
 }

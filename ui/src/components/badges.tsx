@@ -1,5 +1,6 @@
-/** Status and retrying badges: color and text, never color alone. */
-import type { SagaStatus } from '../api/types.ts';
+/** Status, retrying and paused badges: color and text, never color alone. */
+import type { Hold, SagaStatus } from '../api/types.ts';
+import { formatTime } from '../format.ts';
 
 const STATUS_ICON: Record<SagaStatus, string> = {
   running: '●',
@@ -22,6 +23,20 @@ export function RetryingBadge({ attempt, maxAttempts }: { attempt: number; maxAt
   return (
     <span className="badge badge--retrying" data-retrying="true">
       <span aria-hidden="true">↻</span> {text}
+    </span>
+  );
+}
+
+/** Two bars, drawn in CSS: the pause sign is missing from many fonts. */
+export function PauseIcon() {
+  return <span className="pause-icon" aria-hidden="true" />;
+}
+
+/** An operator holds the saga: no new command goes out, no deadline runs until it is resumed. */
+export function PausedBadge({ hold }: { hold: Hold }) {
+  return (
+    <span className="badge badge--paused" data-paused="true" title={`paused by ${hold.actor} at ${formatTime(hold.at)}: ${hold.reason}`}>
+      <PauseIcon /> paused
     </span>
   );
 }

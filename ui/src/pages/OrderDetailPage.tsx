@@ -10,10 +10,11 @@ import { useConfig, useOrder } from '../api/queries.ts';
 import type { OrderDetail } from '../api/types.ts';
 import { ActionDialog } from '../components/ActionDialog.tsx';
 import { ACTION_LABEL, actionButtonClass, type DialogAction } from '../components/action-labels.ts';
-import { RetryingBadge, StatusBadge } from '../components/badges.tsx';
+import { PausedBadge, RetryingBadge, StatusBadge } from '../components/badges.tsx';
 import { ContextView } from '../components/ContextView.tsx';
 import { NextStepsCard } from '../components/NextStepsCard.tsx';
 import { OutcomeCard } from '../components/OutcomeCard.tsx';
+import { PausedBanner } from '../components/PausedBanner.tsx';
 import { PendingCard } from '../components/PendingCard.tsx';
 import { ErrorMessage, Loading } from '../components/states.tsx';
 import { TimeTravel } from '../components/TimeTravel.tsx';
@@ -116,7 +117,11 @@ function OrderView({ order }: { order: OrderDetail }) {
           </h1>
           <div className="detail-head__badges">
             <StatusBadge status={order.status} />
-            {order.pending?.retrying && <RetryingBadge attempt={order.pending.attempt} maxAttempts={order.pending.maxAttempts} />}
+            {order.paused ? (
+              <PausedBadge hold={order.paused} />
+            ) : (
+              order.pending?.retrying && <RetryingBadge attempt={order.pending.attempt} maxAttempts={order.pending.maxAttempts} />
+            )}
           </div>
         </div>
         <dl className="meta">
@@ -170,6 +175,8 @@ function OrderView({ order }: { order: OrderDetail }) {
           ))}
         </div>
       </header>
+
+      {order.paused && <PausedBanner hold={order.paused} now={now} />}
 
       {order.state === 'submitted' && (
         <p className="notice" role="status">
@@ -244,7 +251,7 @@ function OrderView({ order }: { order: OrderDetail }) {
           Context <span className="muted">· {latest ? 'now' : `after step ${selected + 1} (replayed in the browser)`}</span>
         </h2>
         {shownContext ? (
-          <ContextView context={shownContext} deadline={latest ? (order.pending?.deadline ?? null) : undefined} now={now} />
+          <ContextView context={shownContext} deadline={latest ? (order.pending?.deadline ?? null) : undefined} held={latest && Boolean(order.paused)} now={now} />
         ) : (
           <p className="muted">Not available for this step.</p>
         )}

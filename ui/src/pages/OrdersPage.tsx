@@ -4,6 +4,7 @@ import { useSearchParams } from 'react-router';
 import { CURRENT_MACHINE_VERSION, machineFor } from '../../../machines/index.ts';
 import { useOrders } from '../api/queries.ts';
 import type { OrderFilters, OrderSummary } from '../api/types.ts';
+import { BulkFilterActions } from '../components/BulkFilterActions.tsx';
 import { ExportButton } from '../components/ExportButton.tsx';
 import { Filters } from '../components/Filters.tsx';
 import { OrdersTable } from '../components/OrdersTable.tsx';
@@ -60,7 +61,10 @@ export function OrdersPage() {
             </span>
           </h1>
           {query.isFetching && !query.isLoading && <span className="muted small">refreshing…</span>}
-          <ExportButton filters={filters} />
+          <span className="card__tools">
+            <BulkFilterActions filters={filters} />
+            <ExportButton filters={filters} />
+          </span>
         </div>
         <SavedViews filters={filters} />
         <Filters filters={filters} states={states} onChange={setFilters} searchRef={searchRef} />

@@ -2,9 +2,10 @@
  * The way one order went through the statechart, from its history: the states it was in and
  * the edges it took. A transition through the eventless `compensating` router is recorded as
  * one row (from → final target); it is drawn as the two edges it really took. The first row
- * (from nothing) is the start edge out of `submitted`.
+ * (from nothing) is the start edge out of `submitted`. An operator's pause and resume take no
+ * edge (the state stays) and are passed over.
  */
-import type { HistoryRow } from '../api/types.ts';
+import { HOLD_EVENTS, type HistoryRow } from '../api/types.ts';
 import { edgeId, type ChartGraph } from './graph.ts';
 
 export interface VisitedPath {
@@ -40,6 +41,8 @@ export function visitedPath(graph: ChartGraph, rows: readonly Pick<HistoryRow, '
   let lastEdges: { id: string; label: string }[] = [];
   const all = [graph.start.edge, ...graph.edges];
   for (const row of rows) {
+    // A pause or a resume takes no edge: the saga stays where it is.
+    if (HOLD_EVENTS.has(row.event)) continue;
     states.add(row.from ?? graph.start.node.id);
     states.add(row.to);
     lastEdges = edgesOfRow(graph, row);

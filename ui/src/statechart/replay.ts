@@ -4,7 +4,7 @@
  */
 import { initialTransition, transition } from 'xstate';
 import type { OrderSagaMachine, SagaContext } from '../../../machines/index.ts';
-import type { OrderDetail } from '../api/types.ts';
+import { HOLD_EVENTS, type OrderDetail } from '../api/types.ts';
 
 export interface ReplayedStep {
   state: string;
@@ -13,7 +13,10 @@ export interface ReplayedStep {
   problem: string | null;
 }
 
-/** One step per history row, as far as the rows can be replayed (rows without a payload stop it). */
+/**
+ * One step per history row, as far as the rows can be replayed (rows without a payload stop it,
+ * but a pause or a resume, which the machine never sees, is passed over).
+ */
 export type Replay = ReplayedStep[];
 
 export function replayHistory(machine: OrderSagaMachine, order: OrderDetail): Replay {
@@ -39,6 +42,12 @@ export function replayHistory(machine: OrderSagaMachine, order: OrderDetail): Re
   });
   for (let index = 1; index < order.history.length; index++) {
     const row = order.history[index]!;
+    // A pause or a resume holds the saga beside the machine: the state and context stay as they were.
+    if (HOLD_EVENTS.has(row.event) && row.from === row.to) {
+      const state = String(snapshot.value);
+      steps.push({ state, context: snapshot.context, problem: state !== row.to ? `recorded ${row.to}, replay is in ${state}` : null });
+      continue;
+    }
     if (!row.payload) break;
     let next;
     try {

@@ -6,6 +6,11 @@
 import { isSagaStatus } from '../../../machines/index.ts';
 import type { OrderFilters } from '../api/types.ts';
 
+/** `true` and `false` are both filters (`paused=false`: the sagas not held); anything else is none. */
+function flag(value: string | null): boolean | undefined {
+  return value === 'true' ? true : value === 'false' ? false : undefined;
+}
+
 export function filtersFrom(params: URLSearchParams): OrderFilters {
   const status = params.get('status');
   return {
@@ -13,6 +18,7 @@ export function filtersFrom(params: URLSearchParams): OrderFilters {
     state: params.get('state') || undefined,
     q: params.get('q') || undefined,
     retrying: params.get('retrying') === 'true' || undefined,
+    paused: flag(params.get('paused')),
     stalled: params.get('stalled') === 'true' || undefined,
     customerId: params.get('customerId') || undefined,
     incident: params.get('incident') || undefined,
@@ -26,6 +32,7 @@ export function paramsFrom(filters: OrderFilters): URLSearchParams {
   if (filters.state) params.set('state', filters.state);
   if (filters.q) params.set('q', filters.q);
   if (filters.retrying) params.set('retrying', 'true');
+  if (filters.paused !== undefined) params.set('paused', String(filters.paused));
   if (filters.stalled) params.set('stalled', 'true');
   if (filters.customerId) params.set('customerId', filters.customerId);
   if (filters.incident) params.set('incident', filters.incident);

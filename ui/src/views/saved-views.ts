@@ -1,6 +1,6 @@
 /**
  * Named views of the orders list, kept in this browser (localStorage): a view is a name and
- * the list's query string, so opening it is following a link. Three are built in; the
+ * the list's query string, so opening it is following a link. Four are built in; the
  * operator's own can be saved, renamed and deleted. Other tabs see changes as they happen.
  */
 import { filtersFrom, queryOf } from './filters-url.ts';
@@ -25,6 +25,13 @@ export const BUILT_IN_VIEWS: readonly SavedView[] = [
     builtIn: true,
   },
   { id: 'builtin:stalled', name: 'stalled', query: 'stalled=true', description: 'running sagas with no transition for STUCK_AFTER_MS', builtIn: true },
+  {
+    id: 'builtin:paused',
+    name: 'paused',
+    query: 'paused=true',
+    description: 'sagas an operator holds paused: no new command goes out and no deadline runs until they are resumed',
+    builtIn: true,
+  },
 ];
 
 const KEY = 'saga-ui.views';
