@@ -73,6 +73,14 @@ export class SagaMetrics {
         this.set(catalog.counts().retrying);
       },
     });
+    new Gauge({
+      name: 'saga_paused',
+      help: 'Sagas an operator holds paused: no new command, no deadline until resumed',
+      registers,
+      collect() {
+        this.set(catalog.counts().paused);
+      },
+    });
     const pending = new Gauge({ name: 'nats_consumer_pending_messages', help: 'Messages not yet delivered to a durable consumer', labelNames: ['consumer'], registers });
     const ackPending = new Gauge({ name: 'nats_consumer_ack_pending_messages', help: 'Messages delivered but not yet acknowledged', labelNames: ['consumer'], registers });
     const redelivered = new Gauge({ name: 'nats_consumer_redelivered_messages', help: 'Messages being redelivered now', labelNames: ['consumer'], registers });

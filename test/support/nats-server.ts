@@ -3,7 +3,7 @@
  * so tests can kill it (SIGKILL) and start it again on the same port and data.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,6 +77,19 @@ export function writeAuthConfig(): { file: string; dir: string; passwords: Recor
   return { file, dir, passwords };
 }
 
+/**
+ * Return once the kernel reports the process stopped (state `T` in /proc), so a test's next
+ * request meets a frozen server, not one still finishing its time slice on the other core.
+ */
+function waitUntilStopped(pid: number, timeoutMs = 1_000): void {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The state follows the command name, which is in parentheses and may hold spaces.
+    if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'T') return;
+  }
+}
+
 export async function startNats(): Promise<TestNats> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'saga-nats-'));
@@ -95,7 +108,9 @@ export async function startNats(): Promise<TestNats> {
     await waitForPort(port);
   };
   const signal = (name: NodeJS.Signals) => {
-    if (child && child.exitCode === null && child.signalCode === null) child.kill(name);
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    child.kill(name);
+    if (name === 'SIGSTOP') waitUntilStopped(child.pid!);
   };
   const kill = async () => {
     const current = child;
