@@ -90,14 +90,18 @@ function waitUntilStopped(pid: number, timeoutMs = 1_000): void {
   }
 }
 
-export async function startNats(): Promise<TestNats> {
+/**
+ * `openServer`: no users and no permissions (the benchmark's measure of what the permission
+ * checks cost: BENCH_NATS_OPEN=1); every test runs with them, as deployments do.
+ */
+export async function startNats({ openServer = process.env.BENCH_NATS_OPEN === '1' }: { openServer?: boolean } = {}): Promise<TestNats> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'saga-nats-'));
-  const auth = writeAuthConfig();
+  const auth = openServer ? undefined : writeAuthConfig();
   let child: ChildProcess | undefined;
 
   const launch = async () => {
-    child = spawn('nats-server', ['-c', auth.file, '-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dataDir], {
+    child = spawn('nats-server', [...(auth ? ['-c', auth.file] : []), '-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dataDir], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
@@ -125,7 +129,7 @@ export async function startNats(): Promise<TestNats> {
     url: `nats://127.0.0.1:${port}`,
     port,
     dataDir,
-    passwords: auth.passwords,
+    ...(auth ? { passwords: auth.passwords } : {}),
     kill,
     restart: launch,
     pause: () => signal('SIGSTOP'),
@@ -136,7 +140,7 @@ export async function startNats(): Promise<TestNats> {
     async stop() {
       await kill();
       rmSync(dataDir, { recursive: true, force: true });
-      rmSync(auth.dir, { recursive: true, force: true });
+      if (auth) rmSync(auth.dir, { recursive: true, force: true });
     },
   };
 }
