@@ -63,6 +63,10 @@ const CSV_COLUMNS: [header: string, value: (order: OrderSummary) => Cell][] = [
   ['lastErrorKind', (o) => o.lastError?.kind],
   ['lastErrorAttempt', (o) => o.lastError?.attempt],
   ['lastErrorMessage', (o) => o.lastError?.message],
+  // Added last, so a sheet that reads columns by position keeps working.
+  ['pausedBy', (o) => o.paused?.actor],
+  ['pausedAt', (o) => o.paused?.at],
+  ['pausedReason', (o) => o.paused?.reason],
 ];
 
 export const CSV_HEADER = `${CSV_COLUMNS.map(([header]) => header).join(',')}\r\n`;

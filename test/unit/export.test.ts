@@ -10,7 +10,7 @@ import { SagaCatalog, summaryView, type SagaSummary } from '../../orchestrator/s
 import { SagaIndex } from '../../orchestrator/saga/saga-index.ts';
 import { ServerClock } from '../../orchestrator/saga/server-clock.ts';
 import { summarize } from '../../orchestrator/saga/summary.ts';
-import { answer, completed, declined, started } from '../support/saga-entries.ts';
+import { answer, completed, declined, held, started } from '../support/saga-entries.ts';
 
 const SAGAS = 1200;
 const logger = createLogger('test', { logLevel: 'silent', logPretty: false, instanceId: 'test' });
@@ -26,7 +26,7 @@ function catalogWith(count = SAGAS): { catalog: SagaCatalog; summaries: SagaSumm
     const orderId = `ord_${String(n).padStart(6, '0')}`;
     const at = 1_700_000_000_000 + (n % 400) * 1000;
     const customer = n < NASTY.length ? NASTY[n]! : `cust-${n % 17}`;
-    const entry = n % 5 === 0 ? declined(orderId, at, customer) : n % 7 === 0 ? answer(answer(started(orderId, at, customer), 'STEP_TIMED_OUT', at + 5), 'STEP_TIMED_OUT', at + 9) : completed(orderId, at, customer);
+    const entry = n % 11 === 3 ? held(started(orderId, at, customer), 'PAUSE', at + 3) : n % 5 === 0 ? declined(orderId, at, customer) : n % 7 === 0 ? answer(answer(started(orderId, at, customer), 'STEP_TIMED_OUT', at + 5), 'STEP_TIMED_OUT', at + 9) : completed(orderId, at, customer);
     summaries.push(summarize(entry));
   }
   index.applyBatch(summaries.map((summary, n) => ({ kind: 'put', summary, revision: n + 1 })), summaries.length);
@@ -124,6 +124,12 @@ describe('the export', () => {
     expect(firstRow[column('retrying')]).toBe(String(first.retrying));
     const withError = rows.find((r) => r[column('lastErrorMessage')] !== '')!;
     expect(withError[column('lastErrorMessage')]).toBe('declined by the bank');
+    // A held order says who paused it, when and why; the others leave those cells empty.
+    const paused = rows.filter((r) => r[column('pausedBy')] !== '');
+    expect(paused).toHaveLength(expected.filter((s) => s.paused).length);
+    expect(paused[0]![column('pausedReason')]).toBe('pause for the test');
+    expect(paused[0]![column('pausedAt')]).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(header!.slice(-3)).toEqual(['pausedBy', 'pausedAt', 'pausedReason']);
   });
 
   it('writes JSON lines, one order summary per line as the list shows it, for a filter only its matches', async () => {
