@@ -47,15 +47,19 @@ export async function performAction(runtime: SagaRuntime, audit: AuditLog, reque
   const outcome = isHoldAction(action)
     ? await runtime.hold(orderId, holdEventOf(action, who), eventId, options)
     : await runtime.apply(orderId, eventOfAction(action, { ...who, ...(request.reference === undefined ? {} : { reference: request.reference }) }), eventId, options);
-  if (outcome.kind === 'unknownSaga') return { result: 'unknown', detail: `no order ${orderId}` };
+  const audited = { actor, ...(authenticatedAs ? { authenticatedAs } : {}), action: bulkId ? `bulk.${action}` : action, target: `order:${orderId}`, reason };
+  const via = bulkId ? ` (bulk ${bulkId})` : '';
+  if (outcome.kind === 'unknownSaga') {
+    const waiting = await notStarted(runtime, orderId, action);
+    if (waiting.result === 'refused') await audit.record({ ...audited, result: 'refused', detail: waiting.detail + via });
+    return waiting;
+  }
   if (outcome.kind === 'duplicate') {
     // The same act (same event id) was applied before, e.g. by a bulk job's run that crashed
     // or lost its lease before recording it: it stands, once, and was audited then.
     const current = await runtime.read(orderId);
     if (current) return { result: 'applied', entry: current.entry, detail: `${action} was already applied by this request` };
   }
-  const audited = { actor, ...(authenticatedAs ? { authenticatedAs } : {}), action: bulkId ? `bulk.${action}` : action, target: `order:${orderId}`, reason };
-  const via = bulkId ? ` (bulk ${bulkId})` : '';
   if (outcome.kind !== 'applied') {
     const current = await runtime.read(orderId);
     const state = current?.entry.state ?? 'unknown';
@@ -67,6 +71,16 @@ export async function performAction(runtime: SagaRuntime, audit: AuditLog, reque
   const detail = `${from} → ${to}`;
   await audit.record({ ...audited, result: 'applied', detail: detail + via });
   return { result: 'applied', entry: outcome.entry, detail };
+}
+
+/**
+ * No saga: the order may still be accepted and waiting for capacity (its submission stored, its
+ * saga not started). Then the act is refused for now, never answered "no such order".
+ */
+async function notStarted(runtime: SagaRuntime, orderId: string, action: string): Promise<ActionOutcome> {
+  if (!(await runtime.findSubmission(orderId))) return { result: 'unknown', detail: `no order ${orderId}` };
+  const detail = `${action} is not allowed yet: order ${orderId} is accepted and waits for its saga to start (new sagas start as capacity frees up); act once it has started`;
+  return { result: 'refused', state: 'submitted', allowedActions: [], detail };
 }
 
 export type ReplayOutcome =
