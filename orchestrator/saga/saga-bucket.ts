@@ -48,6 +48,8 @@ export class SagaBucket {
   private readonly reported = new Map<string, number>();
   private follower: BucketFollower | undefined;
   private stopWatch: (() => void) | undefined;
+  /** The last stream sequence the watch delivered. */
+  private watchedThrough = 0;
 
   /**
    * `sagas` answers with direct gets (any replica may answer); `onLeader` reads on the stream's
@@ -131,6 +133,7 @@ export class SagaBucket {
         }
         // Every delivery, this instance's own writes included, is a sample of the server's clock.
         const writtenAt = this.clock.storedAt(change.created.getTime());
+        this.watchedThrough = change.revision;
         this.follower?.watchedTo(change.revision);
         try {
           if (change.operation !== 'PUT') this.removed(change.key, change.revision);
@@ -152,8 +155,9 @@ export class SagaBucket {
 
   private wrote(stored: StoredSaga, summary: SagaSummary): void {
     this.recent.remember(stored, !isFinished(summary.status));
-    // The watch may have brought the write back before its acknowledgement came.
-    if (!this.hasReported(summary.orderId, stored.revision)) this.report(summary, stored.revision, this.clock.now());
+    // The watch may have brought the write back (and newer ones after it) before its
+    // acknowledgement came: then the follower has heard it, however many sagas came since.
+    if (stored.revision > this.watchedThrough && !this.hasReported(summary.orderId, stored.revision)) this.report(summary, stored.revision, this.clock.now());
   }
 
   /** Another instance's write, or the echo of this one's: only the summary line is parsed, and the entry stays encoded until a step here needs it. */
