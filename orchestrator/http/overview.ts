@@ -52,8 +52,8 @@ export const overviewRoutes: FastifyPluginAsyncTypebox<OverviewRoutesOptions> = 
     await requireLiveIndex(nats.nc, reply, 'the overview');
     const snapshot = await queuesWithin(() => queues.snapshot(), request.log);
     const counts = catalog.counts();
-    // Running as admission counts it: a paused saga holds no capacity and will not finish by itself.
-    const load: Load | null = snapshot && loadOf(snapshot, counts.byStatus.running - counts.paused, config.maxActiveSagas, loadMeter.rates(), new Date());
+    // Running as admission counts it (`catalog.running`): a paused saga holds no capacity and will not finish by itself.
+    const load: Load | null = snapshot && loadOf(snapshot, catalog.running, config.maxActiveSagas, loadMeter.rates(), new Date());
     // While a new index is still being built from the bucket, the counts cover what is indexed so far.
     return { ...counts, load, ...(catalog.catchingUp ? { catchingUp: true } : {}) };
   });

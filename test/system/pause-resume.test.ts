@@ -63,7 +63,10 @@ it('holds a paused saga: no deadline, no next command (even across a restart) un
   const listed = (await system.api('/api/orders?paused=true')).body.items;
   expect(listed.map((summary: { orderId: string }) => summary.orderId)).toContain(orderId);
   expect(listed.find((summary: { orderId: string }) => summary.orderId === orderId)).toMatchObject({ paused: { reason: 'suspect customer, checking with fraud' }, deadline: null });
-  expect((await system.api('/api/overview')).body.paused).toBeGreaterThanOrEqual(1);
+  const overview = (await system.api('/api/overview')).body;
+  expect(overview.paused).toBeGreaterThanOrEqual(1);
+  // The load in front of the sagas counts as admission does: the paused one holds no capacity.
+  expect(overview.load.running).toBe(0);
   expect(await (await fetch(`${system.baseUrl}/metrics`)).text()).toMatch(/^saga_paused(\{[^}]*\})? 1$/m);
 
   // The reservation sent before the pause is answered: the answer counts, the charge waits.

@@ -94,9 +94,15 @@ describe('a held saga elsewhere', () => {
     expect(catalog.list({ stalledBefore: Date.now(), limit: 10 }).items.map((s) => s.orderId)).toEqual(['ord_run']);
     expect(catalog.list({ paused: true, limit: 10 }).items.map((s) => s.orderId)).toEqual(['ord_held']);
     expect(catalog.counts().paused).toBe(1);
-    catalog.observe(summarize(held(held(started('ord_held', 1000), 'PAUSE', 1100), 'RESUME', 1200)), 3);
+    // A stuck saga held too: it was never running, and pausing it takes nothing off the running ones.
+    const stuck = answer(answer(started('ord_stuck', 1000), 'STEP_TIMED_OUT', 1010), 'STEP_TIMED_OUT', 1020);
+    expect(stuck.status).toBe('stuck');
+    catalog.observe(summarize(held(stuck, 'PAUSE', 1100)), 3);
+    expect(catalog.counts()).toMatchObject({ paused: 2, byStatus: { running: 2, stuck: 1 } });
+    expect(catalog.running).toBe(1);
+    catalog.observe(summarize(held(held(started('ord_held', 1000), 'PAUSE', 1100), 'RESUME', 1200)), 4);
     expect(catalog.running).toBe(2);
-    expect(catalog.counts().paused).toBe(0);
+    expect(catalog.counts().paused).toBe(1);
   });
 
   it('leaves the incidents while a retrying saga is paused: it is attended to', () => {
